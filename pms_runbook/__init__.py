@@ -1,0 +1,1 @@
+"""pms-runbook: the PMS operations runbook as executable checks."""
