@@ -1,0 +1,402 @@
+"""Faults, injected the way they happen in production, so the runbook sees real symptoms.
+
+Each fault breaks the real thing (a network, a container, a deploy, a table, rows) and `inject`
+waits until the symptom is observable; `heal` undoes it and waits until the lab is healthy again.
+Both are idempotent. Rows a fault adds carry `details->>'lab_fault'`, so healing removes exactly them.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from lab import stack
+from lab.state import REPO_ROOT, LabState
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    summary: str
+    inject: Callable[[LabState], None]
+    heal: Callable[[LabState], None]
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def fault(name: str, summary: str):
+    def register(cls):
+        FAULTS[name] = Fault(name, summary, cls.inject, cls.heal)
+        return cls
+
+    return register
+
+
+def inject(state: LabState, name: str) -> None:
+    FAULTS[name].inject(state)
+    if name not in state.faults:
+        state.faults.append(name)
+        state.save()
+
+
+def heal(state: LabState, name: str | None = None) -> None:
+    names = [name] if name else list(FAULTS)
+    # Heal in reverse order of injection, then the rest (a heal must work even if state was lost).
+    ordered = [n for n in reversed(state.faults) if n in names] + [n for n in names if n not in state.faults]
+    for n in ordered:
+        FAULTS[n].heal(state)
+        if n in state.faults:
+            state.faults.remove(n)
+            state.save()
+    stack.wait_healthy(state, timeout=90)
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _container(role: str):
+    return stack.find(stack.client(), stack.NAMES[role])
+
+
+def _ready_status(state: LabState) -> tuple[int, dict]:
+    return stack.readiness(state)
+
+
+def _wait_ready_code(state: LabState, code: int, timeout: float = 20) -> None:
+    stack.wait_until(lambda: _ready_status(state)[0] == code, timeout, what=f"/health/ready {code}")
+
+
+def _other_commit(commit: str) -> str:
+    """A plausible different SHA: what a redeploy of another commit would inject."""
+    return "".join("0123456789abcdef"[(int(ch, 16) + 7) % 16] for ch in commit)
+
+
+def _db(state: LabState):
+    return stack.db_connect(state)
+
+
+def _ops_agency(conn) -> str:
+    row = conn.execute(
+        "SELECT tm.agency_id FROM team_members tm WHERE tm.user_id = %s ORDER BY tm.agency_id LIMIT 1",
+        (LabState.load().secrets.admin_user_id,),
+    ).fetchone()
+    return str(row[0])
+
+
+def _remove_tagged(state: LabState, tag: str) -> None:
+    with _db(state) as conn:
+        conn.execute("DELETE FROM channel_sync_logs WHERE details->>'lab_fault' = %s", (tag,))
+        conn.execute("DELETE FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s", (tag,))
+
+
+def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str], timedelta]]) -> None:
+    """An active connection whose recent history is the given batches (statuses, age)."""
+    from lab import seed
+
+    with _db(state) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s", (tag,)
+        ).fetchone()
+        if exists:
+            return
+        cid = seed.add_connection(conn, _ops_agency(conn), status="active", platform_type="booking_com", tag=tag)
+        now = datetime.now(timezone.utc)
+        for statuses, age in batches:
+            seed.insert_batch(conn, cid, statuses, now - age, tag=tag)
+
+
+def _make_build(name: str, patch: Callable[[str], str], module: str) -> None:
+    """A derived build of the lab's code, as a bad commit would produce it."""
+    build = stack.build_dir(name)
+    if build.exists():
+        shutil.rmtree(build)
+    shutil.copytree(REPO_ROOT / "lab", build / "lab", ignore=shutil.ignore_patterns("__pycache__", "frontend"))
+    target = build / "lab" / module
+    target.write_text(patch(target.read_text()))
+
+
+# --- the faults -----------------------------------------------------------------------------------------
+
+
+@fault("db-network-disconnect", "pms-backend leaves the Supabase network: supabase-db no longer resolves, ready 503")
+class DbNetworkDisconnect:
+    @staticmethod
+    def inject(state):
+        c = stack.client()
+        backend = _container("backend")
+        net = c.networks.get(state.supabase_network)
+        backend.reload()
+        if state.supabase_network in backend.attrs["NetworkSettings"]["Networks"]:
+            net.disconnect(backend)
+        _wait_ready_code(state, 503)
+
+    @staticmethod
+    def heal(state):
+        c = stack.client()
+        backend = _container("backend")
+        if backend is None:
+            return
+        backend.reload()
+        if state.supabase_network not in backend.attrs["NetworkSettings"]["Networks"]:
+            c.networks.get(state.supabase_network).connect(backend)
+
+
+@fault("old-worker-running", "the old pms-worker container runs beside pms-worker-v2: two Celery workers")
+class OldWorkerRunning:
+    @staticmethod
+    def inject(state):
+        c = stack.client()
+        tag = stack.image.ensure_image(c)
+        stack.run(c, stack.old_worker(state, _other_commit(state.commit)), tag)
+
+        def two_workers():
+            _, body = _ready_status(state)
+            workers = (((body.get("components") or {}).get("celery") or {}).get("details") or {}).get("workers")
+            return isinstance(workers, list) and len(workers) == 2
+
+        stack.wait_until(two_workers, 45, what="Celery to report two workers")
+
+    @staticmethod
+    def heal(state):
+        old = _container("old_worker")
+        # Stopped, not removed: `docker ps -a` listing pms-worker Exited (0) is fine (contract §1.4).
+        if old is not None and old.status == "running":
+            old.stop(timeout=10)
+
+
+@fault("worker-stopped", "pms-worker-v2 is stopped: no Celery worker, ready 503")
+class WorkerStopped:
+    @staticmethod
+    def inject(state):
+        worker = _container("worker")
+        if worker.status == "running":
+            worker.stop(timeout=10)
+        _wait_ready_code(state, 503, timeout=30)
+
+    @staticmethod
+    def heal(state):
+        worker = _container("worker")
+        if worker is None:
+            stack.recreate(state, ("worker",))
+        elif worker.status != "running":
+            worker.start()
+
+
+@fault("redis-down", "supabase-redis is stopped: redis and celery down, worker logs connection errors")
+class RedisDown:
+    @staticmethod
+    def inject(state):
+        redis = _container("redis")
+        if redis.status == "running":
+            redis.stop(timeout=5)
+        _wait_ready_code(state, 503)
+        worker = _container("worker")
+        stack.wait_until(
+            lambda: b"Cannot connect to redis" in worker.logs(tail=50)
+            or b"Connection to broker lost" in worker.logs(tail=50),
+            30, what="the worker to log the broker connection loss",
+        )
+
+    @staticmethod
+    def heal(state):
+        redis = _container("redis")
+        if redis is not None and redis.status != "running":
+            redis.start()
+
+
+@fault("backend-crashloop", "pms-backend redeployed with an ImportError: the container restart-loops")
+class BackendCrashloop:
+    @staticmethod
+    def inject(state):
+        _make_build(
+            "crashloop",
+            lambda src: "from lab.services.backend.sync_engine_v2 import ChannelSyncEngine  # noqa\n" + src,
+            "services/backend/main.py",
+        )
+        stack.recreate(state, ("backend",), builds={"backend": "crashloop"}, overrides={"backend": {"restart": "always"}})
+
+        def looping():
+            b = _container("backend")
+            return b is not None and b.attrs.get("RestartCount", 0) >= 2
+
+        stack.wait_until(looping, 40, interval=0.5, what="pms-backend to restart twice")
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("backend",))  # a no-op when the healthy backend already runs
+
+
+@fault("admin-missing", "the pms-admin container is gone")
+class AdminMissing:
+    @staticmethod
+    def inject(state):
+        admin = _container("admin")
+        if admin is not None:
+            admin.remove(force=True)
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("admin",))
+        stack.wait_until(lambda: stack._http_ok(f"{state.admin_url}/api/ops/version"), 30, what="pms-admin")
+
+
+@fault("commit-mismatch", "pms-backend redeployed with another SOURCE_COMMIT than worker and admin")
+class CommitMismatch:
+    @staticmethod
+    def inject(state):
+        stack.recreate(state, ("backend",), commits={"backend": _other_commit(state.commit)})
+        stack.wait_healthy(state, timeout=60)
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("backend",))
+
+
+DRIFT_MIGRATION = "20260101030000_channel_connections_schema_upgrade.sql"
+
+
+@fault("schema-drift", f"migration {DRIFT_MIGRATION} not applied: channel_connections lacks its columns, API 503")
+class SchemaDrift:
+    @staticmethod
+    def inject(state):
+        with _db(state) as conn:
+            # What the database looks like when that migration never ran (its down-migration).
+            conn.execute("ALTER TABLE channel_connections DROP COLUMN IF EXISTS deleted_at, "
+                         "DROP COLUMN IF EXISTS platform_metadata")
+            conn.execute("DELETE FROM pms_schema_migrations WHERE filename = %s", (DRIFT_MIGRATION,))
+
+    @staticmethod
+    def heal(state):
+        from lab import migrate
+
+        with _db(state) as conn:
+            migrate.apply(conn)
+
+
+@fault("failed-batches", "an active connection whose last 24 h of sync batches are 30 % failed")
+class FailedBatches:
+    TAG = "failed-batches"
+
+    @classmethod
+    def inject(cls, state):
+        ok = ["success"] * 3
+        failed = ["success", "failed", "success"]
+        history = [(failed if i in (1, 4, 7) else ok, timedelta(hours=2 * i + 1)) for i in range(10)]
+        _tagged_connection(state, cls.TAG, history)
+
+    @classmethod
+    def heal(cls, state):
+        _remove_tagged(state, cls.TAG)
+
+
+@fault("stuck-batches", "an active connection whose every recent batch is stuck running")
+class StuckBatches:
+    TAG = "stuck-batches"
+
+    @classmethod
+    def inject(cls, state):
+        history = [(["running", "triggered", "triggered"], timedelta(hours=h, minutes=10)) for h in (1, 3, 5, 7)]
+        _tagged_connection(state, cls.TAG, history)
+
+    @classmethod
+    def heal(cls, state):
+        _remove_tagged(state, cls.TAG)
+
+
+@fault("unexpected-status", "a recent batch holds a status outside the lifecycle (status_counts.other > 0)")
+class UnexpectedStatus:
+    TAG = "unexpected-status"
+
+    @classmethod
+    def inject(cls, state):
+        history = [(["success"] * 3, timedelta(hours=2 * i + 1)) for i in range(6)]
+        history.append((["success", "cancelled", "success"], timedelta(minutes=40)))
+        _tagged_connection(state, cls.TAG, history)
+
+    @classmethod
+    def heal(cls, state):
+        _remove_tagged(state, cls.TAG)
+
+
+@fault("no-recent-batches", "an active connection with no sync batch in the last 24 h")
+class NoRecentBatches:
+    TAG = "no-recent-batches"
+
+    @classmethod
+    def inject(cls, state):
+        history = [(["success"] * 3, timedelta(days=d)) for d in (2, 3, 5)]
+        _tagged_connection(state, cls.TAG, history)
+
+    @classmethod
+    def heal(cls, state):
+        _remove_tagged(state, cls.TAG)
+
+
+@fault("old-sync-logs", "channel_sync_logs holds rows up to 400 days old, beyond the retention window")
+class OldSyncLogs:
+    TAG = "old-sync-logs"
+
+    @classmethod
+    def inject(cls, state):
+        from lab import seed
+
+        with _db(state) as conn:
+            if conn.execute("SELECT 1 FROM channel_sync_logs WHERE details->>'lab_fault' = %s LIMIT 1",
+                            (cls.TAG,)).fetchone():
+                return
+            cid = conn.execute(
+                "SELECT id FROM channel_connections WHERE status = 'active' ORDER BY created_at LIMIT 1"
+            ).fetchone()[0]
+            now = datetime.now(timezone.utc)
+            for days in (200, 250, 300, 350, 400):
+                seed.insert_batch(conn, cid, ["success"] * 3, now - timedelta(days=days), tag=cls.TAG)
+
+    @classmethod
+    def heal(cls, state):
+        with _db(state) as conn:
+            conn.execute("DELETE FROM channel_sync_logs WHERE details->>'lab_fault' = %s", (cls.TAG,))
+
+
+@fault("jwt-secret-mismatch", "pms-backend redeployed with a JWT_SECRET that differs from the auth gateway's")
+class JwtSecretMismatch:
+    @staticmethod
+    def inject(state):
+        stack.recreate(state, ("backend",), overrides={"backend": {"env": {
+            "JWT_SECRET": "rotated-" + state.secrets.jwt_secret[::-1],
+            "SUPABASE_JWT_SECRET": "rotated-" + state.secrets.jwt_secret[::-1]}}})
+        stack.wait_healthy(state, timeout=60)
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("backend",))
+
+
+POPUP_FILE = "components/LegacySyncButton.tsx"
+POPUP_SOURCE = """'use client';
+// Reintroduced by a hurried hotfix: the browser dialogs the guard exists to catch.
+export function LegacySyncButton({ onSync }: { onSync: () => Promise<boolean> }) {
+  async function handleClick() {
+    if (!window.confirm("Start a full sync now?")) return;
+    const ok = await onSync();
+    if (!ok) {
+      alert("Test failed!");
+    }
+  }
+  return <button onClick={handleClick}>Sync now</button>;
+}
+"""
+
+
+@fault("popups-in-frontend", "the lab's frontend source tree gains alert()/confirm() calls")
+class PopupsInFrontend:
+    @staticmethod
+    def inject(state):
+        path = state.home / "frontend" / POPUP_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(POPUP_SOURCE)
+
+    @staticmethod
+    def heal(state):
+        (state.home / "frontend" / POPUP_FILE).unlink(missing_ok=True)

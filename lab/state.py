@@ -1,0 +1,125 @@
+"""The lab's own state: where it lives, its generated secrets, its ports, its deployed commit, its faults.
+
+Kept in one JSON file under the lab home (`PMS_LAB_HOME`, default `.lab/` beside the repo), created on
+first `up`. Secrets are generated per lab and never committed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def lab_home() -> Path:
+    return Path(os.environ.get("PMS_LAB_HOME", REPO_ROOT / ".lab")).resolve()
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(f"PMS_LAB_{name}_PORT", default))
+
+
+@dataclass
+class Ports:
+    api: int = field(default_factory=lambda: _port("API", 18000))
+    admin: int = field(default_factory=lambda: _port("ADMIN", 18300))
+    auth: int = field(default_factory=lambda: _port("AUTH", 18999))
+    db: int = field(default_factory=lambda: _port("DB", 15432))
+
+
+@dataclass
+class Secrets:
+    db_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    readonly_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    # A '+' in the Redis password is the production trap (contract §1.3): URLs must encode it.
+    redis_password: str = field(default_factory=lambda: secrets.token_urlsafe(12) + "+lab")
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    anon_key: str = field(default_factory=lambda: "lab-anon-" + secrets.token_urlsafe(24))
+    admin_email: str = "ops-admin@lab.pms.test"
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(14))
+    admin_user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class LabState:
+    supabase_network: str = field(
+        default_factory=lambda: os.environ.get("PMS_LAB_SUPABASE_NETWORK", "bccg4gs4o4kgsowocw08wkw4")
+    )
+    coolify_network: str = "coolify"
+    commit: str = field(default_factory=lambda: secrets.token_hex(20))
+    ports: Ports = field(default_factory=Ports)
+    secrets: Secrets = field(default_factory=Secrets)
+    faults: list[str] = field(default_factory=list)
+    seeded: bool = False
+    connections: int = 8
+
+    @property
+    def home(self) -> Path:
+        return lab_home()
+
+    @property
+    def path(self) -> Path:
+        return self.home / "state.json"
+
+    @classmethod
+    def load(cls) -> "LabState":
+        path = lab_home() / "state.json"
+        if not path.exists():
+            return cls()
+        raw = json.loads(path.read_text())
+        return cls(
+            supabase_network=raw["supabase_network"],
+            coolify_network=raw.get("coolify_network", "coolify"),
+            commit=raw["commit"],
+            ports=Ports(**raw["ports"]),
+            secrets=Secrets(**raw["secrets"]),
+            faults=list(raw.get("faults", [])),
+            seeded=raw.get("seeded", False),
+            connections=raw.get("connections", 8),
+        )
+
+    @classmethod
+    def exists(cls) -> bool:
+        return (lab_home() / "state.json").exists()
+
+    def save(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.path)
+
+    # --- derived values -------------------------------------------------------------------------
+    def db_url(self, host: str = "supabase-db", port: int = 5432, user: str = "postgres") -> str:
+        from urllib.parse import quote
+
+        password = self.secrets.db_password if user == "postgres" else self.secrets.readonly_password
+        return f"postgresql://{user}:{quote(password, safe='')}@{host}:{port}/postgres"
+
+    def redis_url(self, db: int = 0) -> str:
+        from urllib.parse import quote
+
+        return f"redis://:{quote(self.secrets.redis_password, safe='')}@supabase-redis:6379/{db}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.admin}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.auth}"
+
+    def host_dsn(self, readonly: bool = False) -> str:
+        user = READONLY_ROLE if readonly else "postgres"
+        return self.db_url(host="127.0.0.1", port=self.ports.db, user=user)
+
+
+READONLY_ROLE = "pms_runbook_ro"
