@@ -1,0 +1,90 @@
+"""Docker as the runbook reads it: `docker ps`, `docker inspect`, `docker logs`, `docker exec <read command>`.
+
+Inspect, list, logs and exec of read-only commands only; nothing here starts, stops or changes a
+container or a network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import docker
+
+from pms_runbook import parsers
+from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.secrets import scrub
+
+READ_COMMANDS = {("getent", "hosts")}  # the only commands the suite runs inside a container
+
+
+def connect(url: str | None, timeout: float = 10.0) -> docker.DockerClient:
+    """A Docker client for DOCKER_HOST-style URLs: unix socket, tcp://, or ssh://user@host."""
+    try:
+        if url in (None, "", "local"):
+            client = docker.from_env(timeout=int(timeout))
+        else:
+            client = docker.DockerClient(base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://"))
+        client.ping()
+        return client
+    except Exception as exc:  # the SDK raises several families here (DockerException, requests, paramiko)
+        raise CouldNotCheck("Docker", f"the Docker engine at {url or 'DOCKER_HOST/local socket'} is not "
+                            f"reachable: {scrub(str(exc))[:200]}") from None
+
+
+@dataclass(frozen=True)
+class ContainerSet:
+    containers: tuple
+
+    def named(self, name: str):
+        return next((c for c in self.containers if c.name == name), None)
+
+    def matching(self, prefix: str) -> "ContainerSet":
+        """Containers whose name is the prefix or starts with it (pms-worker matches pms-worker-v2)."""
+        return ContainerSet(tuple(c for c in self.containers if c.name == prefix or c.name.startswith(prefix)))
+
+    @property
+    def up(self) -> list:
+        return [c for c in self.containers if c.up]
+
+    def table(self) -> str:
+        return parsers.format_table(list(self.containers)) if self.containers else "(no container)"
+
+
+def snapshot(client: docker.DockerClient) -> ContainerSet:
+    """`docker ps -a` with the inspect details of each container."""
+    try:
+        return ContainerSet(tuple(parsers.parse_container(c.attrs) for c in client.containers.list(all=True)))
+    except docker.errors.DockerException as exc:
+        raise CouldNotCheck("docker ps", f"the Docker engine failed: {scrub(str(exc))[:200]}") from None
+
+
+def inspect(client: docker.DockerClient, name: str):
+    try:
+        return parsers.parse_container(client.containers.get(name).attrs)
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.DockerException as exc:
+        raise CouldNotCheck(f"docker inspect {name}", scrub(str(exc))[:200]) from None
+
+
+def exec_read(client: docker.DockerClient, name: str, cmd: list[str]) -> tuple[int, str]:
+    """`docker exec <name> <cmd>` for a read command (getent hosts ...)."""
+    if tuple(cmd[:2]) not in READ_COMMANDS:
+        raise ValueError(f"not a read command: {cmd}")
+    try:
+        result = client.containers.get(name).exec_run(cmd, stdout=True, stderr=True)
+    except docker.errors.NotFound:
+        raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}", f"there is no container {name}") from None
+    except docker.errors.APIError as exc:
+        raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}",
+                            f"{name} cannot run commands now ({exc.explanation or exc})") from None
+    return result.exit_code, result.output.decode(errors="replace")
+
+
+def log_tail(client: docker.DockerClient, name: str, lines: int = 100) -> list[str]:
+    try:
+        raw = client.containers.get(name).logs(tail=lines, timestamps=False)
+    except docker.errors.NotFound:
+        return []
+    except docker.errors.DockerException as exc:
+        raise CouldNotCheck(f"docker logs {name}", scrub(str(exc))[:200]) from None
+    return raw.decode(errors="replace").splitlines()

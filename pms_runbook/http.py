@@ -1,0 +1,132 @@
+"""HTTP to a PMS host: GET/HEAD only, every call bounded, every failure turned into "could not check".
+
+An `Answer` keeps the whole exchange (redacted when rendered) so that a check can attach it as
+evidence. A transport failure never escapes as a raw httpx traceback: it becomes `CouldNotCheck`
+naming the endpoint and what happened.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.secrets import Secret, scrub
+
+MAX_BODY = 5 * 1024 * 1024  # a health answer is bytes; megabytes mean something is wrong
+HIDDEN_HEADERS = {"authorization", "apikey", "cookie", "set-cookie", "x-api-key"}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 3.0
+    read: float = 10.0
+    total: float = 20.0  # a trickling server must not hold a check longer than this
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.read, pool=self.connect)
+
+
+@dataclass
+class Answer:
+    method: str
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed_ms: float
+    request_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+    def render(self, body_limit: int = 4000) -> str:
+        """The exchange as text for evidence: no credentials, secrets scrubbed."""
+        req = "\n".join(
+            f"> {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.request_headers.items()
+        )
+        resp = "\n".join(
+            f"< {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.headers.items()
+        )
+        body = self.body[:body_limit].decode("utf-8", errors="replace")
+        more = f"\n... ({len(self.body) - body_limit} more bytes)" if len(self.body) > body_limit else ""
+        text = f"> {self.method} {self.url}\n{req}\n< HTTP {self.status} ({self.elapsed_ms:.0f} ms)\n{resp}\n\n{body}{more}"
+        return scrub(text)
+
+
+class Target:
+    """One PMS host (API, admin or auth gateway) reached over HTTP with bounded timeouts."""
+
+    def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False):
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self.timeouts = timeouts
+        self._client = httpx.Client(
+            base_url=self.base_url, timeout=timeouts.httpx(), follow_redirects=follow_redirects,
+            headers={"User-Agent": "pms-runbook"}, max_redirects=5,
+        )
+        self.exchanges: list[Answer] = []
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, path: str, *, token: Secret | None = None, **kwargs) -> Answer:
+        return self.request("GET", path, token=token, **kwargs)
+
+    def head(self, path: str, **kwargs) -> Answer:
+        return self.request("HEAD", path, **kwargs)
+
+    def post_for_token(self, path: str, **kwargs) -> Answer:
+        """The one POST the suite makes: asking the auth gateway for a token (it changes nothing)."""
+        return self.request("POST", path, **kwargs)
+
+    def request(self, method: str, path: str, *, token: Secret | None = None, headers: dict | None = None,
+                **kwargs) -> Answer:
+        if method not in ("GET", "HEAD") and not path.startswith("/auth/v1/token"):
+            raise ValueError(f"checks are read-only: {method} {path} refused")
+        hdrs = dict(headers or {})
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token.reveal()}"
+        url = f"{self.base_url}{path}"
+        try:
+            started = time.monotonic()
+            with self._client.stream(method, path, headers=hdrs, **kwargs) as resp:
+                body = bytearray()
+                for chunk in resp.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > MAX_BODY:
+                        raise CouldNotCheck(f"{method} {url}", f"the answer is larger than {MAX_BODY} bytes")
+                    # Each chunk is bounded by the read timeout; a slow trickle is bounded here.
+                    if time.monotonic() - started > self.timeouts.total:
+                        raise CouldNotCheck(f"{method} {url}", f"the answer did not complete within "
+                                            f"{self.timeouts.total:.0f}s (slow trickle)")
+                answer = Answer(method, url, resp.status_code, dict(resp.headers), bytes(body),
+                                (time.monotonic() - started) * 1000, dict(resp.request.headers))
+        except httpx.TooManyRedirects:
+            raise CouldNotCheck(f"{method} {url}", "it redirects in a loop") from None
+        except httpx.ConnectTimeout:
+            raise CouldNotCheck(f"{method} {url}", f"no connection within {self.timeouts.connect:.0f}s "
+                                f"({self.name} unreachable)") from None
+        except httpx.ReadTimeout:
+            raise CouldNotCheck(f"{method} {url}", f"no answer within {self.timeouts.read:.0f}s "
+                                f"({self.name} accepts connections but does not answer)") from None
+        except httpx.ConnectError as exc:
+            raise CouldNotCheck(f"{method} {url}", f"the connection failed: {_reason(exc)} "
+                                f"({self.name} down or wrong URL)") from None
+        except httpx.HTTPError as exc:
+            raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
+        self.exchanges.append(answer)
+        return answer
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return scrub(text.split("\n")[0][:200])
