@@ -421,20 +421,7 @@ def status(state: LabState | None = None) -> dict:
                                    if e.startswith("SOURCE_COMMIT=")), None),
         }
     return {
-        "api_url": state.api_url,
-        "admin_url": state.admin_url,
-        "auth_url": state.auth_url,
-        "sb_url": state.auth_url,
-        "db_dsn": state.host_dsn(readonly=True),
-        "db_admin_dsn": state.host_dsn(),
-        "anon_key": state.secrets.anon_key,
-        "admin_email": state.secrets.admin_email,
-        "admin_password": state.secrets.admin_password,
-        "commit": state.commit,
-        "supabase_network": state.supabase_network,
-        "networks": [state.coolify_network, state.supabase_network],
+        **state.connection_info(),
         "containers": containers,
-        "frontend_dir": str(state.home / "frontend"),
-        "faults": list(state.faults),
         "ready": healthy(state) if containers["backend"]["state"] == "running" else False,
     }

@@ -117,6 +117,28 @@ class LabState:
     def auth_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.auth}"
 
+    def connection_info(self) -> dict:
+        """What a client of the lab needs (endpoints, DSN, generated secrets), without asking Docker."""
+        from lab.stack import NAMES
+
+        return {
+            "api_url": self.api_url,
+            "admin_url": self.admin_url,
+            "auth_url": self.auth_url,
+            "sb_url": self.auth_url,
+            "db_dsn": self.host_dsn(readonly=True),
+            "db_admin_dsn": self.host_dsn(),
+            "anon_key": self.secrets.anon_key,
+            "admin_email": self.secrets.admin_email,
+            "admin_password": self.secrets.admin_password,
+            "commit": self.commit,
+            "supabase_network": self.supabase_network,
+            "networks": [self.coolify_network, self.supabase_network],
+            "frontend_dir": str(self.home / "frontend"),
+            "containers": dict(NAMES),
+            "faults": list(self.faults),
+        }
+
     def host_dsn(self, readonly: bool = False) -> str:
         user = READONLY_ROLE if readonly else "postgres"
         return self.db_url(host="127.0.0.1", port=self.ports.db, user=user)

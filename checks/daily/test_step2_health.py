@@ -1,0 +1,65 @@
+"""Step 2: health checks.
+
+    curl -I https://api.../health          # Expected: 200
+    curl -I https://api.../health/ready    # Expected: 200
+    curl -s https://api.../health/ready | jq .
+"""
+import pytest
+
+from pms_runbook.redflag import red_flag
+
+pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-2-health-checks")]
+
+TRIAGE = {
+    "db": ("check DB DNS / degraded mode: docker exec pms-backend getent hosts supabase-db; "
+           "docker network connect bccg4gs4o4kgsowocw08wkw4 pms-backend", "db-dns--degraded-mode"),
+    "redis": ("verify the Redis container is running: docker ps | grep redis", "step-5-quick-issue-triage-if-red-flags-found"),
+    "celery": ("check the worker (Step 3): docker ps | grep pms-worker; docker logs pms-worker-v2 --tail 50",
+               "step-3-worker-singleton-enforcement"),
+}
+
+
+@pytest.mark.blocker
+@pytest.mark.redflag("D2.1")
+def test_health_answers_200_to_head(pms, evidence):
+    answer = pms.head("/health")
+    evidence.attach_http(answer)
+    assert answer.status == 200, red_flag(
+        f"HEAD /health answered {answer.status}, not 200",
+        observed=f"HTTP {answer.status}; Allow: {answer.headers.get('allow', '-')}",
+        fix="405 with 'Allow: GET' is a backend older than 62d7c80: redeploy main; "
+            "otherwise the process is down: docker logs pms-backend --tail 50 (Step 1)",
+    )
+
+
+@pytest.mark.blocker
+@pytest.mark.redflag("D2.2")
+def test_ready_answers_200_to_head(pms, readiness, evidence):
+    answer = pms.head("/health/ready")
+    evidence.attach_http(answer)
+    _, ready = readiness
+    down = ", ".join(f"{c.name}: {c.error or c.status}" for c in ready.down_components) or "-"
+    assert answer.status == 200, red_flag(
+        f"HEAD /health/ready answered {answer.status}, not 200",
+        observed=f"HTTP {answer.status}; components down: {down}",
+        fix="see the component that is down (the checks below); right after a deploy, degraded mode may last ~60 s",
+    )
+
+
+@pytest.mark.parametrize("component", [
+    pytest.param("db", marks=[pytest.mark.redflag("D2.3"), pytest.mark.blocker]),
+    pytest.param("redis", marks=[pytest.mark.redflag("D2.4"), pytest.mark.critical]),
+    pytest.param("celery", marks=[pytest.mark.redflag("D2.5"), pytest.mark.critical]),
+])
+def test_ready_component_is_up(component, readiness, evidence):
+    answer, ready = readiness
+    evidence.attach_http(answer)
+    part = ready.components.get(component)
+    fix, anchor = TRIAGE[component]
+    assert part is not None and part.status == "up", red_flag(
+        f"{component}: \"{part.status if part else 'absent'}\" in /health/ready",
+        observed=f"status={ready.status}; {component}: status={part.status if part else '-'}, "
+                 f"error={part.error if part else '-'!r}, details={part.details if part else '-'}",
+        fix=fix,
+        see_also=anchor,
+    )

@@ -1,0 +1,11 @@
+"""Thin on purpose: the runbook plugin and the fixtures that give the checks their handles."""
+pytest_plugins = [
+    "pms_runbook.plugin",
+    "fixtures.settings",
+    "fixtures.http",
+    "fixtures.auth",
+    "fixtures.docker",
+    "fixtures.db",
+    "fixtures.frontend",
+    "fixtures.evidence",
+]
