@@ -84,3 +84,28 @@ def stale_logs(conn: psycopg.Connection, minutes: int) -> list[tuple]:
 
 def applied_migrations(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in query(conn, "SELECT filename FROM public.pms_schema_migrations ORDER BY filename")]
+
+
+@dataclass(frozen=True)
+class FailureTrend:
+    rows: tuple  # (connection_id, failed, total) over the last 24 h
+
+    def above(self, share: float) -> list[tuple]:
+        return [r for r in self.rows if r[2] and r[1] / r[2] > share]
+
+    def render(self) -> str:
+        return "\n".join(f"{cid}  {failed:5}/{total:<5} {failed / total:6.1%}" for cid, failed, total in self.rows
+                         if total) or "no sync log in the last 24 h"
+
+
+FAILURE_TREND_SQL = """
+SELECT connection_id, count(*) FILTER (WHERE status = 'failed'), count(*)
+FROM public.channel_sync_logs
+WHERE created_at > now() - interval '24 hours'
+GROUP BY connection_id
+ORDER BY 2 DESC
+"""
+
+
+def failure_trend(conn: psycopg.Connection) -> FailureTrend:
+    return FailureTrend(tuple((str(cid), failed, total) for cid, failed, total in query(conn, FAILURE_TREND_SQL)))
