@@ -38,7 +38,8 @@ def test_ready_answers_200_to_head(pms, readiness, evidence):
     answer = pms.head("/health/ready")
     evidence.attach_http(answer)
     _, ready = readiness
-    down = ", ".join(f"{c.name}: {c.error or c.status}" for c in ready.down_components) or "-"
+    down = ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
+                     for n in ready.down_components) or "-"
     assert answer.status == 200, red_flag(
         f"HEAD /health/ready answered {answer.status}, not 200",
         observed=f"HTTP {answer.status}; components down: {down}",

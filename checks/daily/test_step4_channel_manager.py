@@ -20,7 +20,7 @@ def _table(windows):
 def test_every_active_connection_synced_in_the_last_24h(sync_windows, thresholds):
     silent = {cid: w for cid, w in sync_windows.items() if w.total == 0}
     assert not silent, red_flag(
-        f"{len(silent)} active connection(s) without a sync batch in the last {thresholds.window_hours} h",
+        f"{len(silent)} active connection(s) without a sync batch in the last {thresholds.window_hours:g} h",
         observed="\n".join(silent),
         fix="check the worker (Step 3) and its log; trigger a sync: POST .../channel-connections/$CID/sync "
             "{\"sync_type\":\"full\"} and watch .../sync-batches",
@@ -34,7 +34,7 @@ def test_failed_batches_stay_under_the_threshold(sync_windows, thresholds, faile
     for cid, details in failed_batch_details(high).items():
         evidence.attach_text(f"failed batches of {cid}", details)
     assert not high, red_flag(
-        f"failed batches above {thresholds.failed_share_max:.0%} in the last {thresholds.window_hours} h "
+        f"failed batches above {thresholds.failed_share_max:.0%} in the last {thresholds.window_hours:g} h "
         f"on {len(high)} connection(s)",
         observed=_table({cid: w for cid, w in high.items()}),
         fix="read the sync logs of the failed batches (attached) for error patterns: 'Database unavailable', "

@@ -31,9 +31,10 @@ def test_health_is_200(pms, evidence):
 def test_ready_within_the_wait(ready_after_deploy, settings, evidence):
     waited, answer, ready = ready_after_deploy
     evidence.attach_http(answer)
-    down = ", ".join(f"{c.name}: {c.error or c.status}" for c in ready.down_components) if ready else "-"
+    down = ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
+                     for n in ready.down_components) if ready else "-"
     assert answer.status == 200, red_flag(
-        f"/health/ready still {answer.status} after waiting {waited:.0f}s (limit {settings.ready_wait:.0f}s)",
+        f"/health/ready still {answer.status} after waiting {waited:.0f}s (limit {settings.ready_wait_seconds:.0f}s)",
         observed=f"components down: {down}",
         fix="DB degraded: docker network connect bccg4gs4o4kgsowocw08wkw4 pms-backend; "
             "celery down: check pms-worker-v2 (Step 3); redis down: check supabase-redis",
@@ -73,8 +74,8 @@ def test_admin_runs_the_expected_commit(admin_version, required_expected_commit,
 @pytest.mark.redflag("D1.6")
 def test_backend_and_worker_run_the_same_commit(containers, names):
     backend, worker = containers.named(names["backend"]), containers.named(names["worker"])
-    b = backend.env.get("SOURCE_COMMIT") if backend else None
-    w = worker.env.get("SOURCE_COMMIT") if worker else None
+    b = backend.env_value("SOURCE_COMMIT") if backend else None
+    w = worker.env_value("SOURCE_COMMIT") if worker else None
     assert b and w and b.lower() == w.lower(), red_flag(
         "backend and worker do not run the same commit",
         observed=f"{names['backend']}: {b or 'missing'}\n{names['worker']}: {w or 'missing'}",

@@ -1,0 +1,85 @@
+"""Self-tests against the lab: it must be up (scripts/selftest brings it up); faults are healed after each test."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def lab_state():
+    from lab import stack
+    from lab.state import LabState
+
+    if not LabState.exists():
+        pytest.exit("the lab is not up: run `pms-lab up` (scripts/selftest does)", returncode=4)
+    state = LabState.load()
+    stack.wait_healthy(state, timeout=60)
+    return state
+
+
+@pytest.fixture
+def healed_lab(lab_state):
+    """The lab, healthy before and after the test whatever the test broke."""
+    from lab import faults
+
+    yield lab_state
+    faults.heal(lab_state)
+
+
+class Run:
+    """One run of the runbook suite in a subprocess, as the on-call engineer or CI runs it."""
+
+    def __init__(self, proc: subprocess.CompletedProcess, junit: Path):
+        self.returncode = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.outcomes: dict[str, str] = {}
+        self.messages: dict[str, str] = {}
+        if junit.exists():
+            for case in ET.parse(junit).getroot().iter("testcase"):
+                name = case.get("name")
+                outcome, message = "passed", ""
+                for tag in ("failure", "error", "skipped"):
+                    el = case.find(tag)
+                    if el is not None:
+                        message = (el.get("message") or "") + "\n" + (el.text or "")
+                        if tag == "skipped":
+                            outcome = "skipped"
+                        elif "could not check" in message:
+                            outcome = "could not check"
+                        elif tag == "failure" and "RED FLAG" in message:
+                            outcome = "red flag"
+                        else:
+                            outcome = f"unexpected {tag}"
+                        break
+                self.outcomes[name] = outcome
+                self.messages[name] = message
+
+    def not_passed(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.outcomes.items()) if v != "passed"}
+
+
+@pytest.fixture
+def run_suite(tmp_path):
+    def run(*args: str, timeout: float = 300) -> Run:
+        junit = tmp_path / f"junit-{len(list(tmp_path.iterdir()))}.xml"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}",
+             f"--reports-dir={tmp_path / 'reports'}", *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        )
+        return Run(proc, junit)
+
+    return run
+
+
+def status_json() -> dict:
+    out = subprocess.run([sys.executable, "-m", "lab", "status", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    return json.loads(out)

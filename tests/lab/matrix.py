@@ -1,0 +1,124 @@
+"""The detection matrix: for each lab fault, exactly which checks turn red and which could not check.
+
+Every check not listed for a fault must pass. `tests/lab/test_detection_matrix.py` proves each row
+against the lab; `python -m tests.lab.matrix` renders docs/detection-matrix.md from this table.
+"""
+from __future__ import annotations
+
+R, C = "red flag", "could not check"
+
+# Checks by name (unique across checks/), grouped as the runbook reads.
+STEP1 = ["test_pms_container_is_up[pms-backend]", "test_pms_container_is_up[pms-admin]",
+         "test_pms_container_is_up[pms-worker-v2]", "test_no_pms_container_is_restarting",
+         "test_old_worker_is_not_running_beside_v2", "test_deployed_commit_is_the_expected_one"]
+STEP2 = ["test_health_answers_200_to_head", "test_ready_answers_200_to_head", "test_ready_component_is_up[db]",
+         "test_ready_component_is_up[redis]", "test_ready_component_is_up[celery]"]
+STEP3 = ["test_at_most_one_worker_container_is_up", "test_celery_reports_exactly_one_worker"]
+STEP4 = ["test_every_active_connection_synced_in_the_last_24h", "test_failed_batches_stay_under_the_threshold",
+         "test_recent_batches_are_not_all_stuck_running", "test_recent_batches_hold_no_unexpected_status"]
+STEP5 = ["test_supabase_db_resolves_inside_pms_backend", "test_pms_backend_is_on_the_supabase_network",
+         "test_redis_container_is_running", "test_worker_log_is_free_of_errors"]
+STEP6 = ["test_sync_logs_are_within_the_retention_window", "test_frontend_has_no_browser_popups"]
+DEPLOY = ["test_health_is_200", "test_ready_within_the_wait", "test_api_runs_the_expected_commit",
+          "test_admin_runs_the_expected_commit", "test_backend_and_worker_run_the_same_commit"]
+SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_token_alone",
+         "test_channel_manager_refuses_a_call_without_token"]
+TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
+        "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
+NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY
+
+
+def _all(outcome: str, names: list[str]) -> dict[str, str]:
+    return {n: outcome for n in names}
+
+
+MATRIX: dict[str, dict[str, str]] = {
+    "db-network-disconnect": {
+        "test_ready_answers_200_to_head": R, "test_ready_component_is_up[db]": R,
+        "test_supabase_db_resolves_inside_pms_backend": R, "test_pms_backend_is_on_the_supabase_network": R,
+        "test_ready_within_the_wait": R, "test_no_db_dns_or_network_disconnect": R,
+        "test_channel_manager_accepts_the_bearer_token_alone": R,
+        **_all(C, STEP4),
+    },
+    "old-worker-running": {
+        "test_old_worker_is_not_running_beside_v2": R, "test_at_most_one_worker_container_is_up": R,
+        "test_celery_reports_exactly_one_worker": R, "test_ready_answers_200_to_head": R,
+        "test_ready_component_is_up[celery]": R, "test_ready_within_the_wait": R,
+    },
+    "worker-stopped": {
+        "test_pms_container_is_up[pms-worker-v2]": R, "test_ready_answers_200_to_head": R,
+        "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
+        "test_ready_within_the_wait": R,
+    },
+    "redis-down": {
+        "test_ready_answers_200_to_head": R, "test_ready_component_is_up[redis]": R,
+        "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
+        "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
+        "test_ready_within_the_wait": R,
+    },
+    "backend-crashloop": {
+        "test_pms_container_is_up[pms-backend]": R, "test_no_pms_container_is_restarting": R,
+        "test_no_container_crashes_at_startup": R,
+        "test_deployed_commit_is_the_expected_one": C,
+        **_all(C, STEP2 + STEP4),
+        "test_celery_reports_exactly_one_worker": C, "test_supabase_db_resolves_inside_pms_backend": C,
+        "test_health_is_200": C, "test_ready_within_the_wait": C, "test_api_runs_the_expected_commit": C,
+        "test_channel_manager_accepts_the_bearer_token_alone": C,
+        "test_channel_manager_refuses_a_call_without_token": C,
+        "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
+        "test_api_shows_no_schema_drift": C,
+    },
+    "admin-missing": {
+        "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": C,
+    },
+    "commit-mismatch": {
+        "test_deployed_commit_is_the_expected_one": R, "test_api_runs_the_expected_commit": R,
+        "test_backend_and_worker_run_the_same_commit": R,
+    },
+    "schema-drift": {
+        **_all(C, STEP4),
+        "test_channel_manager_accepts_the_bearer_token_alone": R,
+        "test_api_shows_no_schema_drift": R, "test_every_migration_is_applied": R,
+    },
+    "failed-batches": {
+        "test_failed_batches_stay_under_the_threshold": R, "test_sync_failure_rate_stays_under_the_threshold": R,
+    },
+    "stuck-batches": {
+        "test_recent_batches_are_not_all_stuck_running": R, "test_no_sync_log_is_stale": R,
+    },
+    "unexpected-status": {"test_recent_batches_hold_no_unexpected_status": R},
+    "no-recent-batches": {"test_every_active_connection_synced_in_the_last_24h": R},
+    "old-sync-logs": {"test_sync_logs_are_within_the_retention_window": R},
+    "jwt-secret-mismatch": {
+        **_all(C, STEP4),
+        "test_channel_manager_accepts_the_bearer_token_alone": R, "test_api_accepts_the_gateway_token": R,
+    },
+    "popups-in-frontend": {"test_frontend_has_no_browser_popups": R},
+}
+
+
+def render() -> str:
+    """The matrix as Markdown: fault -> checks that turn red / could not check."""
+    lines = [
+        "# Detection matrix",
+        "",
+        "Generated from `tests/lab/matrix.py` (`python -m tests.lab.matrix > docs/detection-matrix.md`) and proven",
+        "by `tests/lab/test_detection_matrix.py` against the lab: for each fault, the selection",
+        "`-m \"daily or weekly or monthly or postdeploy or nightly\"` is run and every check's outcome is",
+        "compared with this table. A check not named in a row passes under that fault.",
+        "",
+        "| lab fault | red flag | could not check |",
+        "|---|---|---|",
+    ]
+    for fault, row in MATRIX.items():
+        red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
+        cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
+        lines.append(f"| `{fault}` | {red} | {cnc} |")
+    never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
+    lines += ["", "Checks that no fault turns red: " + (", ".join(f"`{n}`" for n in never) or "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -1,0 +1,51 @@
+"""Every fault turns exactly its checks red (or could-not-check), and the healthy lab is all green."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.lab.matrix import ALL, MATRIX, R, render
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+SELECTION = ["-m", "daily or weekly or monthly or postdeploy or nightly"]
+
+
+def _args(lab_state):
+    return [*SELECTION, "--expected-commit", lab_state.commit, "--ready-wait", "3"]
+
+
+def test_healthy_lab_passes_every_check(lab_state, run_suite):
+    run = run_suite(*_args(lab_state))
+    assert set(run.outcomes) == set(ALL), f"checks differ from the matrix: {set(run.outcomes) ^ set(ALL)}"
+    assert run.not_passed() == {}, run.output[-4000:]
+    assert run.returncode == 0
+
+
+@pytest.mark.parametrize("fault", list(MATRIX))
+def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
+    from lab import faults
+
+    faults.inject(healed_lab, fault)
+    run = run_suite(*_args(healed_lab))
+    expected = MATRIX[fault]
+    assert run.not_passed() == dict(sorted(expected.items())), run.output[-6000:]
+    for name, outcome in expected.items():
+        message = run.messages[name]
+        if outcome == R:
+            assert "RED FLAG:" in message and "fix:" in message and "see:" in message, message
+        else:
+            assert "could not check" in message, message
+    red = any(o == R for o in expected.values())
+    assert run.returncode == (1 if red else 10), run.output[-3000:]
+
+
+def test_every_check_is_turned_red_by_some_fault():
+    never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
+    assert never == [], f"checks no fault turns red: {never}"
+
+
+def test_detection_matrix_doc_is_current():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "detection-matrix.md"
+    assert doc.read_text() == render(), "regenerate: python -m tests.lab.matrix > docs/detection-matrix.md"
