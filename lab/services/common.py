@@ -88,10 +88,10 @@ def setup_logging(level: str | None = None) -> None:
     """Log to stdout with timestamps: `docker logs` is where the runbook reads them."""
     level = (level or env_str("LOG_LEVEL", "INFO")).upper()
     root = logging.getLogger()
-    if not any(getattr(h, "_lab_handler", False) for h in root.handlers):
+    # uvicorn_log_config() may have configured the root logger already: one handler, one line.
+    if not root.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATEFMT))
-        handler._lab_handler = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
 

@@ -1,0 +1,1 @@
+"""pms-backend: the FastAPI backend (health, version, auth, channel manager)."""
