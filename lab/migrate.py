@@ -6,6 +6,7 @@ migration and deleting its tracking row; `apply()` then sees it as pending again
 
 Also: the read-only role the runbook's SQL checks log in with.
 """
+
 from __future__ import annotations
 
 import hashlib

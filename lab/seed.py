@@ -14,6 +14,7 @@ Faults add and remove their own rows with `insert_batch` / `add_connection` and 
 lands in `details->>'lab_fault'` (sync logs) or `platform_metadata->>'lab_fault'` (connections),
 so `delete_tagged` removes exactly what a fault added.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,25 +72,59 @@ class _Rows:
 
     rows: list[tuple] = field(default_factory=list)
 
-    def batch(self, rng: random.Random, *, tenant_id: UUID, connection_id: UUID, platform: str,
-              created_at: datetime, statuses: Sequence[str], with_batch_id: bool = True,
-              source: str = "lab_seed") -> datetime:
+    def batch(
+        self,
+        rng: random.Random,
+        *,
+        tenant_id: UUID,
+        connection_id: UUID,
+        platform: str,
+        created_at: datetime,
+        statuses: Sequence[str],
+        with_batch_id: bool = True,
+        source: str = "lab_seed",
+    ) -> datetime:
         batch_id = _rng_uuid(rng) if with_batch_id else None
         last = created_at
-        for op, status in zip(FULL_SYNC_OPERATIONS, statuses):
+        for op, status in zip(FULL_SYNC_OPERATIONS, statuses, strict=False):
             created = created_at + timedelta(milliseconds=rng.randint(0, 300))
             updated = created + timedelta(seconds=rng.uniform(1.5, 8.0))
             error = "Channel API error: 502 Bad Gateway (simulated)" if status == "failed" else None
             details = {"platform": platform, "manual_trigger": False, "source": source}
-            self.rows.append((str(_rng_uuid(rng)), str(tenant_id), str(connection_id), op, "outbound", status,
-                              json.dumps(details), error, str(_rng_uuid(rng)), created, updated,
-                              str(batch_id) if batch_id else None))
+            self.rows.append(
+                (
+                    str(_rng_uuid(rng)),
+                    str(tenant_id),
+                    str(connection_id),
+                    op,
+                    "outbound",
+                    status,
+                    json.dumps(details),
+                    error,
+                    str(_rng_uuid(rng)),
+                    created,
+                    updated,
+                    str(batch_id) if batch_id else None,
+                )
+            )
             last = max(last, updated)
         return last
 
 
-_LOG_COLUMNS = ("id", "tenant_id", "connection_id", "operation_type", "direction", "status", "details",
-                "error", "task_id", "created_at", "updated_at", "batch_id")
+_LOG_COLUMNS = (
+    "id",
+    "tenant_id",
+    "connection_id",
+    "operation_type",
+    "direction",
+    "status",
+    "details",
+    "error",
+    "task_id",
+    "created_at",
+    "updated_at",
+    "batch_id",
+)
 
 
 def _rng_uuid(rng: random.Random) -> UUID:
@@ -124,27 +159,44 @@ def seed(
 
     with conn.transaction():
         _insert_agency(conn, ops_agency_id, OPS_AGENCY_NAME)
-        conn.execute("INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
-                     (ops_agency_id, admin_user_id))
+        conn.execute(
+            "INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
+            (ops_agency_id, admin_user_id),
+        )
 
         active: list[UUID] = []
         for i in range(n_active):
             platform = PLATFORMS[i % len(PLATFORMS)]
-            cid = add_connection(conn, ops_agency_id, status="active", platform_type=platform,
-                                 connection_id=lab_uuid("connection", "ops", i),
-                                 platform_listing_id=f"lab-{i:03d}-{platform}")
+            cid = add_connection(
+                conn,
+                ops_agency_id,
+                status="active",
+                platform_type=platform,
+                connection_id=lab_uuid("connection", "ops", i),
+                platform_listing_id=f"lab-{i:03d}-{platform}",
+            )
             # Every other connection gets one failed batch among its 12 recent ones (8 %).
             _recent_and_history(rows, rng, now, ops_agency_id, cid, platform, fail_recent=(i % 2 == 0))
             active.append(cid)
 
         paused = inactive = None
         if n_special:
-            paused = add_connection(conn, ops_agency_id, status="paused", platform_type="airbnb",
-                                    connection_id=lab_uuid("connection", "ops", "paused"),
-                                    platform_listing_id="lab-airbnb-paused")
-            inactive = add_connection(conn, ops_agency_id, status="inactive", platform_type="booking_com",
-                                      connection_id=lab_uuid("connection", "ops", "inactive"),
-                                      platform_listing_id="lab-booking_com-inactive")
+            paused = add_connection(
+                conn,
+                ops_agency_id,
+                status="paused",
+                platform_type="airbnb",
+                connection_id=lab_uuid("connection", "ops", "paused"),
+                platform_listing_id="lab-airbnb-paused",
+            )
+            inactive = add_connection(
+                conn,
+                ops_agency_id,
+                status="inactive",
+                platform_type="booking_com",
+                connection_id=lab_uuid("connection", "ops", "inactive"),
+                platform_listing_id="lab-booking_com-inactive",
+            )
             for cid, platform in ((paused, "airbnb"), (inactive, "booking_com")):
                 # Paused or deactivated a few days ago: history only, no recent batches.
                 _history(rows, rng, now, ops_agency_id, cid, platform, first_day=3, every=3)
@@ -154,14 +206,21 @@ def seed(
         for a in range(extra_agencies):
             agency_id = lab_uuid("agency", "other", a)
             _insert_agency(conn, agency_id, f"Lab Other Agency {a + 1}")
-            conn.execute("INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
-                         (agency_id, lab_uuid("user", "other-admin", a)))
+            conn.execute(
+                "INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
+                (agency_id, lab_uuid("user", "other-admin", a)),
+            )
             other_agencies.append(agency_id)
             for j in range(2):
                 platform = PLATFORMS[(a + j) % len(PLATFORMS)]
-                cid = add_connection(conn, agency_id, status="active", platform_type=platform,
-                                     connection_id=lab_uuid("connection", "other", a, j),
-                                     platform_listing_id=f"lab-other{a}-{platform}-{j}")
+                cid = add_connection(
+                    conn,
+                    agency_id,
+                    status="active",
+                    platform_type=platform,
+                    connection_id=lab_uuid("connection", "other", a, j),
+                    platform_listing_id=f"lab-other{a}-{platform}-{j}",
+                )
                 _recent_and_history(rows, rng, now, agency_id, cid, platform, fail_recent=False)
                 other_connections.append(cid)
 
@@ -177,34 +236,70 @@ def seed(
                 WHERE s.connection_id = c.id""")
     conn.execute("ANALYZE channel_sync_logs")
 
-    return SeedResult(ops_agency_id, admin_user_id, active, paused, inactive, other_agencies,
-                      other_connections, len(rows.rows), created=True)
+    return SeedResult(
+        ops_agency_id,
+        admin_user_id,
+        active,
+        paused,
+        inactive,
+        other_agencies,
+        other_connections,
+        len(rows.rows),
+        created=True,
+    )
 
 
 def _insert_agency(conn: psycopg.Connection, agency_id: UUID, name: str) -> None:
-    conn.execute("INSERT INTO agencies (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING", (agency_id, name))
+    conn.execute(
+        "INSERT INTO agencies (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING", (agency_id, name)
+    )
 
 
-def _recent_and_history(rows: _Rows, rng: random.Random, now: datetime, tenant: UUID, cid: UUID,
-                        platform: str, *, fail_recent: bool) -> None:
+def _recent_and_history(
+    rows: _Rows,
+    rng: random.Random,
+    now: datetime,
+    tenant: UUID,
+    cid: UUID,
+    platform: str,
+    *,
+    fail_recent: bool,
+) -> None:
     failed_index = rng.randrange(1, RECENT_BATCHES) if fail_recent else -1
     for k in range(RECENT_BATCHES):
         created = now - RECENT_NEWEST_AGE - k * RECENT_SPACING - timedelta(seconds=rng.randint(0, 300))
         statuses = ["success", "failed", "success"] if k == failed_index else ["success"] * 3
-        rows.batch(rng, tenant_id=tenant, connection_id=cid, platform=platform, created_at=created,
-                   statuses=statuses)
+        rows.batch(
+            rng, tenant_id=tenant, connection_id=cid, platform=platform, created_at=created, statuses=statuses
+        )
     _history(rows, rng, now, tenant, cid, platform, first_day=1, every=1)
 
 
-def _history(rows: _Rows, rng: random.Random, now: datetime, tenant: UUID, cid: UUID, platform: str,
-             *, first_day: int, every: int) -> None:
+def _history(
+    rows: _Rows,
+    rng: random.Random,
+    now: datetime,
+    tenant: UUID,
+    cid: UUID,
+    platform: str,
+    *,
+    first_day: int,
+    every: int,
+) -> None:
     for day in range(first_day, HISTORY_DAYS + 1, every):
         # 1 h .. 21 h on top of whole days: never inside the last 24 h, never 89 days old.
         created = now - timedelta(days=day, hours=1 + rng.uniform(0, 20))
         failed = rng.random() < 0.04
         statuses = ["success", "success", "failed"] if failed else ["success"] * 3
-        rows.batch(rng, tenant_id=tenant, connection_id=cid, platform=platform, created_at=created,
-                   statuses=statuses, with_batch_id=day < LEGACY_FROM_DAY)
+        rows.batch(
+            rng,
+            tenant_id=tenant,
+            connection_id=cid,
+            platform=platform,
+            created_at=created,
+            statuses=statuses,
+            with_batch_id=day < LEGACY_FROM_DAY,
+        )
 
 
 def _existing(conn: psycopg.Connection, ops_agency_id: UUID, admin_user_id: UUID) -> SeedResult | None:
@@ -237,6 +332,7 @@ def _existing(conn: psycopg.Connection, ops_agency_id: UUID, admin_user_id: UUID
 
 # --- building blocks for faults and tests ------------------------------------------------------
 
+
 def add_connection(
     conn: psycopg.Connection,
     agency_id: UUID | str,
@@ -263,8 +359,17 @@ def add_connection(
                    (id, agency_id, channel, is_active, platform_type, status, platform_metadata,
                     property_id, platform_listing_id)
                VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)""",
-            (cid, UUID(str(agency_id)), platform_type, status == "active", platform_type, status,
-             json.dumps(metadata), prop, listing),
+            (
+                cid,
+                UUID(str(agency_id)),
+                platform_type,
+                status == "active",
+                platform_type,
+                status,
+                json.dumps(metadata),
+                prop,
+                listing,
+            ),
         )
     return cid
 
@@ -290,8 +395,11 @@ def insert_batch(
     tag: stored in details->>'lab_fault' so `delete_tagged(conn, tag)` removes exactly these rows.
     """
     cid = UUID(str(connection_id))
-    ops = list(operation_types) if operation_types else [
-        FULL_SYNC_OPERATIONS[i % len(FULL_SYNC_OPERATIONS)] for i in range(len(statuses))]
+    ops = (
+        list(operation_types)
+        if operation_types
+        else [FULL_SYNC_OPERATIONS[i % len(FULL_SYNC_OPERATIONS)] for i in range(len(statuses))]
+    )
     if len(ops) != len(statuses):
         raise ValueError("operation_types and statuses must have the same length")
     if created_at.tzinfo is None:
@@ -306,16 +414,27 @@ def insert_batch(
         details: dict[str, object] = {"platform": platform, "manual_trigger": False}
         if tag:
             details["lab_fault"] = tag
-        for op, status in zip(ops, statuses):
+        for op, status in zip(ops, statuses, strict=True):
             touched = updated_at or (created_at + timedelta(seconds=5) if status in TERMINAL else created_at)
             cur.execute(
                 """INSERT INTO channel_sync_logs
                        (tenant_id, connection_id, operation_type, direction, status, details, error,
                         task_id, created_at, updated_at, batch_id)
                    VALUES (%s, %s, %s, 'outbound', %s, %s::jsonb, %s, %s, %s, %s, %s)""",
-                (tenant_id, cid, op, status, json.dumps(details),
-                 (error or "Channel API error: 502 Bad Gateway (simulated)") if status == "failed" else None,
-                 str(uuid.uuid4()), created_at, touched, bid),
+                (
+                    tenant_id,
+                    cid,
+                    op,
+                    status,
+                    json.dumps(details),
+                    (error or "Channel API error: 502 Bad Gateway (simulated)")
+                    if status == "failed"
+                    else None,
+                    str(uuid.uuid4()),
+                    created_at,
+                    touched,
+                    bid,
+                ),
             )
     return bid
 
@@ -325,9 +444,11 @@ def delete_tagged(conn: psycopg.Connection, tag: str) -> dict[str, int]:
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("DELETE FROM channel_sync_logs WHERE details->>'lab_fault' = %s", (tag,))
         logs = cur.rowcount
-        cur.execute("""DELETE FROM channel_sync_logs WHERE connection_id IN
+        cur.execute(
+            """DELETE FROM channel_sync_logs WHERE connection_id IN
                        (SELECT id FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s)""",
-                    (tag,))
+            (tag,),
+        )
         logs += cur.rowcount
         cur.execute("DELETE FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s", (tag,))
         return {"sync_logs": logs, "connections": cur.rowcount}
@@ -360,8 +481,10 @@ def seed_bulk_logs(
             cur.execute("""SELECT id, agency_id FROM channel_connections
                            WHERE deleted_at IS NULL AND status = 'active' ORDER BY id""")
         else:
-            cur.execute("SELECT id, agency_id FROM channel_connections WHERE id = ANY(%s) ORDER BY id",
-                        ([UUID(str(c)) for c in connection_ids],))
+            cur.execute(
+                "SELECT id, agency_id FROM channel_connections WHERE id = ANY(%s) ORDER BY id",
+                ([UUID(str(c)) for c in connection_ids],),
+            )
         found = cur.fetchall()
     if not found:
         raise LookupError("no channel connection to attach bulk sync logs to")
@@ -407,11 +530,20 @@ def seed_bulk_logs(
                            (hashint8(g / 3 + 7919) & 2147483647)::float8 / 2147483647.0 AS r2
                 ) AS b
                 """,
-                {"agencies": agencies, "ids": ids, "nconn": len(ids), "failed": failed_ratio, "nbatches": float(max(1, (rows + 2) // 3)),
-                 "details": json.dumps(details), "salt": salt, "start": start, "end": end,
-                 "min_secs": min_age_days * 86400.0,
-                 # one second short of max_age_days: "strictly newer than" holds at insert time
-                 "span_secs": (max_age_days - min_age_days) * 86400.0 - 1.0},
+                {
+                    "agencies": agencies,
+                    "ids": ids,
+                    "nconn": len(ids),
+                    "failed": failed_ratio,
+                    "nbatches": float(max(1, (rows + 2) // 3)),
+                    "details": json.dumps(details),
+                    "salt": salt,
+                    "start": start,
+                    "end": end,
+                    "min_secs": min_age_days * 86400.0,
+                    # one second short of max_age_days: "strictly newer than" holds at insert time
+                    "span_secs": (max_age_days - min_age_days) * 86400.0 - 1.0,
+                },
             )
             inserted += cur.rowcount
         start = end + 1

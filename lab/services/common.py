@@ -3,6 +3,7 @@
 Every service is configured only through environment variables, so that the orchestration can
 reproduce production drift (a wrong secret, a missing URL) by changing a container's env.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,6 +39,7 @@ FULL_SYNC_OPERATIONS = ("availability_update", "pricing_update", "bookings_sync"
 
 
 # --- environment -------------------------------------------------------------------------------
+
 
 def env_str(name: str, default: str | None = None, env: Env | None = None) -> str | None:
     """The variable's value, or default when unset or blank (Coolify leaves blanks behind)."""
@@ -106,13 +108,17 @@ def uvicorn_log_config(level: str | None = None) -> dict[str, Any]:
             "default": {"format": LOG_FORMAT, "datefmt": LOG_DATEFMT},
             "access": {
                 "()": "uvicorn.logging.AccessFormatter",
-                "fmt": '%(asctime)s INFO [access] %(client_addr)s - "%(request_line)s" %(status_code)s',
+                "fmt": ACCESS_FORMAT,
                 "datefmt": LOG_DATEFMT,
                 "use_colors": False,
             },
         },
         "handlers": {
-            "default": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stdout"},
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stdout",
+            },
             "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
         },
         "loggers": {
@@ -122,6 +128,29 @@ def uvicorn_log_config(level: str | None = None) -> dict[str, Any]:
             "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
         },
     }
+
+
+ACCESS_FORMAT = '%(asctime)s INFO [access] %(client_addr)s - "%(request_line)s" %(status_code)s'
+
+
+def adopt_uvicorn_logging() -> None:
+    """Timestamps on uvicorn's own lines ("Started server process [1]", the access log) when the
+    app is served by a plain `uvicorn module:app` command, whose default format has none.
+
+    Called at import of each service's main module. uvicorn configures its loggers before it
+    imports the app, so their handlers exist only when uvicorn is the importer; any other
+    importer (tests, the runbook) is left untouched.
+    """
+    server = logging.getLogger("uvicorn")
+    if not server.handlers:
+        return
+    from uvicorn.logging import AccessFormatter
+
+    for handler in server.handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATEFMT))
+    for handler in logging.getLogger("uvicorn.access").handlers:
+        handler.setFormatter(AccessFormatter(ACCESS_FORMAT, LOG_DATEFMT, use_colors=False))
+    setup_logging()
 
 
 def run_uvicorn(app_path: str, default_port: int) -> None:
@@ -143,6 +172,7 @@ def run_uvicorn(app_path: str, default_port: int) -> None:
 
 # --- database ----------------------------------------------------------------------------------
 
+
 def normalize_database_url(url: str) -> str:
     """libpq does not know SQLAlchemy driver suffixes; the docs' worker example uses +asyncpg."""
     return re.sub(r"^postgres(?:ql)?\+\w+://", "postgresql://", url)
@@ -163,7 +193,9 @@ def db_host_port(url: str) -> tuple[str, int]:
     return host, port
 
 
-def connect(url: str, *, connect_timeout: float = 5, autocommit: bool = True, **kwargs: Any) -> psycopg.Connection:
+def connect(
+    url: str, *, connect_timeout: float = 5, autocommit: bool = True, **kwargs: Any
+) -> psycopg.Connection:
     """Open one psycopg connection with a bounded connect time and UTC timestamps.
 
     prepare_threshold=None: server-side prepared statements survive an ALTER TABLE on the
@@ -192,7 +224,11 @@ def describe_db_error(exc: BaseException) -> str:
     """
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     lowered = str(exc).lower()
-    if "translate host name" in lowered or "name or service not known" in lowered or "name resolution" in lowered:
+    if (
+        "translate host name" in lowered
+        or "name or service not known" in lowered
+        or "name resolution" in lowered
+    ):
         kind = "name resolution failed"
     elif "connection refused" in lowered:
         kind = "connection refused"
@@ -206,6 +242,7 @@ def describe_db_error(exc: BaseException) -> str:
 
 
 # --- redis / celery ----------------------------------------------------------------------------
+
 
 def redis_host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)

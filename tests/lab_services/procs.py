@@ -3,6 +3,7 @@
 No Docker: PostgreSQL 15 runs from the host's binaries as the `postgres` OS user in a temp dir.
 Every process started here is tracked by its PID and stopped by that PID only.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,13 +79,26 @@ class Proc:
             self.popen.wait(5)
 
 
-def start_proc(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None,
-               cwd: Path | None = None, user: str | None = None) -> Proc:
+def start_proc(
+    name: str,
+    argv: list[str],
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    user: str | None = None,
+) -> Proc:
     log_path = log_dir / f"{name}.log"
     log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
     as_user = {"user": user, "group": user, "extra_groups": []} if user else {}
-    popen = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, env=env,
-                             cwd=str(cwd or REPO_ROOT), stdin=subprocess.DEVNULL, **as_user)
+    popen = subprocess.Popen(
+        argv,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=str(cwd or REPO_ROOT),
+        stdin=subprocess.DEVNULL,
+        **as_user,
+    )
     log_file.close()
     return Proc(name, popen, log_path)
 
@@ -114,20 +128,50 @@ def start_postgres(base: Path) -> Postgres:
     base.mkdir(parents=True, exist_ok=True)
     shutil.chown(base, "postgres", "postgres")
     run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(run_as + [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres",
-                             "--auth=trust", "-E", "UTF8", "--no-sync"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        run_as
+        + [
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    argv = [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
-                     "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={base}",
-                     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                     "-c", "max_connections=200"]
+    argv = [
+        str(PG_BIN / "postgres"),
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"unix_socket_directories={base}",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+    ]
     proc = start_proc("postgres", argv, base, cwd=base, user="postgres")
     wait_for(lambda: tcp_open(port), 20, what="postgres to listen")
     pg = Postgres(data, port, proc)
     import psycopg
 
-    wait_for(lambda: psycopg.connect(pg.url, connect_timeout=2).close() is None, 20, what="postgres to accept")
+    wait_for(
+        lambda: psycopg.connect(pg.url, connect_timeout=2).close() is None, 20, what="postgres to accept"
+    )
     return pg
 
 
@@ -147,8 +191,19 @@ class Redis:
 
 def start_redis(base: Path, port: int | None = None) -> Redis:
     port = port or free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(base)]
+    argv = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(base),
+    ]
     proc = start_proc(f"redis-{port}", argv, base)
     wait_for(lambda: tcp_open(port), 10, what="redis to listen")
     return Redis(port, proc, base)
@@ -185,7 +240,9 @@ class Stack:
         self.pg.stop()
 
 
-def start_backend(stack: Stack, extra_env: dict[str, str] | None = None, name: str = "backend") -> tuple[Proc, str]:
+def start_backend(
+    stack: Stack, extra_env: dict[str, str] | None = None, name: str = "backend"
+) -> tuple[Proc, str]:
     port = free_port()
     env = service_env({**stack.env, "PORT": str(port), "HOST": "127.0.0.1", **(extra_env or {})})
     proc = start_proc(name, [PYTHON, "-m", "lab.services.backend"], stack.base, env)
@@ -195,8 +252,9 @@ def start_backend(stack: Stack, extra_env: dict[str, str] | None = None, name: s
     return proc, url
 
 
-def start_worker(stack: Stack, hostname: str | None = None, name: str = "worker",
-                 extra_env: dict[str, str] | None = None) -> Proc:
+def start_worker(
+    stack: Stack, hostname: str | None = None, name: str = "worker", extra_env: dict[str, str] | None = None
+) -> Proc:
     env = service_env({**stack.env, **(extra_env or {})})
     if hostname:
         env["CELERY_HOSTNAME"] = hostname

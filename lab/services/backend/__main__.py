@@ -1,4 +1,5 @@
 """`python -m lab.services.backend`: uvicorn on $HOST:$PORT (default 0.0.0.0:8000), timestamped logs."""
+
 from lab.services.common import run_uvicorn
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ The PMS API checks the Supabase JWT itself (HS256, JWT_SECRET, audience JWT_AUDI
 no `apikey` header. The agency comes from `x-agency-id` (membership checked), then an
 `agency_id` claim, then the user's first team membership.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,13 @@ def verify_token(request: Request) -> dict[str, Any]:
         log.error("JWT token validation failed: JWT_SECRET is not set")
         raise _unauthorized("Invalid authentication token")
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.jwt_audience,
-                            options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            audience=settings.jwt_audience,
+            options={"require": ["sub", "exp"]},
+        )
     except jwt.ExpiredSignatureError:
         log.info("JWT token validation failed: token has expired")
         raise _unauthorized("Token has expired") from None
@@ -77,21 +83,26 @@ def current_principal(request: Request) -> Principal:
     with db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         if requested:
             agency_id = _parse_uuid(requested.strip(), "x-agency-id header")
-            cur.execute("SELECT role FROM team_members WHERE agency_id = %s AND user_id = %s",
-                        (agency_id, user_id))
+            cur.execute(
+                "SELECT role FROM team_members WHERE agency_id = %s AND user_id = %s", (agency_id, user_id)
+            )
             row = cur.fetchone()
             if row is None:
                 raise HTTPException(status_code=403, detail="Not a member of the agency in x-agency-id")
             return Principal(user_id, agency_id, row["role"], claims.get("email"))
         if claimed:
             agency_id = _parse_uuid(str(claimed), "agency_id claim")
-            cur.execute("SELECT role FROM team_members WHERE agency_id = %s AND user_id = %s",
-                        (agency_id, user_id))
+            cur.execute(
+                "SELECT role FROM team_members WHERE agency_id = %s AND user_id = %s", (agency_id, user_id)
+            )
             row = cur.fetchone()
             if row is not None:
                 return Principal(user_id, agency_id, row["role"], claims.get("email"))
-        cur.execute("""SELECT agency_id, role FROM team_members WHERE user_id = %s
-                       ORDER BY created_at, agency_id LIMIT 1""", (user_id,))
+        cur.execute(
+            """SELECT agency_id, role FROM team_members WHERE user_id = %s
+                       ORDER BY created_at, agency_id LIMIT 1""",
+            (user_id,),
+        )
         row = cur.fetchone()
     if row is None:
         raise HTTPException(status_code=403, detail="Missing agency_id in token claims")

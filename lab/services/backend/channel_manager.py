@@ -3,6 +3,7 @@
 Batch views are computed in SQL (GROUP BY batch_id with FILTERed counts), so they stay fast on a
 channel_sync_logs with millions of rows; operations are fetched only for the page's batches.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,10 +35,14 @@ OPERATIONS_FOR_SYNC_TYPE = {
     "bookings": ["bookings_sync"],
 }
 BATCH_STATUS_FILTERS = ["any", "running", "failed", "success"]
-LOG_COLUMNS = ("id, connection_id, operation_type, direction, status, details, error, task_id, batch_id, "
-               "created_at, updated_at")
-CONNECTION_COLUMNS = ("id, agency_id AS tenant_id, property_id, platform_type, platform_listing_id, status, "
-                      "platform_metadata, last_sync_at, created_at, updated_at")
+LOG_COLUMNS = (
+    "id, connection_id, operation_type, direction, status, details, error, task_id, batch_id, "
+    "created_at, updated_at"
+)
+CONNECTION_COLUMNS = (
+    "id, agency_id AS tenant_id, property_id, platform_type, platform_listing_id, status, "
+    "platform_metadata, last_sync_at, created_at, updated_at"
+)
 
 # One row per batch: the contract's counting rules (queued counts as triggered; anything outside
 # the five known statuses is "other") and batch_status precedence (failed > running > success).
@@ -80,9 +85,11 @@ class SyncRequest(BaseModel):
 
 
 def _connection_row(cur, connection_id: UUID, principal: Principal) -> dict[str, Any] | None:
-    cur.execute(f"""SELECT {CONNECTION_COLUMNS} FROM channel_connections
+    cur.execute(
+        f"""SELECT {CONNECTION_COLUMNS} FROM channel_connections
                     WHERE id = %s AND agency_id = %s AND deleted_at IS NULL""",
-                (connection_id, principal.agency_id))
+        (connection_id, principal.agency_id),
+    )
     return cur.fetchone()
 
 
@@ -93,9 +100,11 @@ def _not_found() -> JSONResponse:
 @router.get("/")
 def list_connections(request: Request, principal: Principal = Depends(current_principal)):
     with request.app.state.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(f"""SELECT {CONNECTION_COLUMNS} FROM channel_connections
+        cur.execute(
+            f"""SELECT {CONNECTION_COLUMNS} FROM channel_connections
                         WHERE agency_id = %s AND deleted_at IS NULL ORDER BY created_at, id""",
-                    (principal.agency_id,))
+            (principal.agency_id,),
+        )
         return cur.fetchall()
 
 
@@ -107,11 +116,17 @@ def get_connection(connection_id: UUID, request: Request, principal: Principal =
 
 
 @router.post("/{connection_id}/sync")
-def trigger_sync(connection_id: UUID, body: SyncRequest, request: Request,
-                 principal: Principal = Depends(current_principal)):
+def trigger_sync(
+    connection_id: UUID,
+    body: SyncRequest,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+):
     if body.sync_type not in SYNC_TYPES:
-        return JSONResponse(status_code=400, content={
-            "detail": f"Invalid sync_type. Must be one of: {SYNC_TYPES} (got {body.sync_type!r})"})
+        return JSONResponse(
+            status_code=400,
+            content={"detail": f"Invalid sync_type. Must be one of: {SYNC_TYPES} (got {body.sync_type!r})"},
+        )
     settings = request.app.state.settings
     celery_app: Celery = request.app.state.celery
     operations = OPERATIONS_FOR_SYNC_TYPE[body.sync_type]
@@ -123,8 +138,10 @@ def trigger_sync(connection_id: UUID, body: SyncRequest, request: Request,
     with request.app.state.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         found = _connection_row(cur, connection_id, principal)
         if found is None:
-            return JSONResponse(status_code=404, content={
-                "status": "error", "message": "Connection not found", "task_ids": []})
+            return JSONResponse(
+                status_code=404,
+                content={"status": "error", "message": "Connection not found", "task_ids": []},
+            )
         with conn.transaction():
             # Contract §4.2: each trigger first fails this connection's stale in-flight logs.
             cur.execute(
@@ -132,42 +149,73 @@ def trigger_sync(connection_id: UUID, body: SyncRequest, request: Request,
                    SET status = 'failed', updated_at = now(),
                        error = format('Marked stale (no update for %%s minutes). Likely worker restart '
                                       'or lost DB connection.',
-                                      floor(extract(epoch FROM now() - COALESCE(updated_at, created_at)) / 60)::int)
+                                      floor(extract(epoch FROM now() - COALESCE(updated_at, created_at))
+                                            / 60)::int)
                    WHERE connection_id = %s AND status IN ('triggered', 'queued', 'running')
                      AND COALESCE(updated_at, created_at) < now() - make_interval(mins => %s)""",
-                (connection_id, settings.sync_log_stale_minutes))
+                (connection_id, settings.sync_log_stale_minutes),
+            )
             if cur.rowcount:
-                log.warning("Marked %d stale sync log(s) failed for connection %s", cur.rowcount, connection_id)
-            details = json.dumps({"platform": found["platform_type"], "property_id": _str(found["property_id"]),
-                                  "manual_trigger": True, "sync_type": body.sync_type, "retry_count": 0})
+                log.warning(
+                    "Marked %d stale sync log(s) failed for connection %s", cur.rowcount, connection_id
+                )
+            details = json.dumps(
+                {
+                    "platform": found["platform_type"],
+                    "property_id": _str(found["property_id"]),
+                    "manual_trigger": True,
+                    "sync_type": body.sync_type,
+                    "retry_count": 0,
+                }
+            )
             for log_id, op, task_id in planned:
                 cur.execute(
                     """INSERT INTO channel_sync_logs
                            (id, tenant_id, connection_id, operation_type, direction, status, details,
                             task_id, batch_id, created_at, updated_at)
                        VALUES (%s, %s, %s, %s, 'outbound', 'triggered', %s::jsonb, %s, %s, now(), now())""",
-                    (log_id, principal.agency_id, connection_id, op, details, task_id, batch_id))
+                    (log_id, principal.agency_id, connection_id, op, details, task_id, batch_id),
+                )
 
         try:
             for log_id, op, task_id in planned:
                 celery_app.send_task(
-                    TASK_FOR_OPERATION[op], args=[str(log_id)],
-                    kwargs={"connection_id": str(connection_id), "operation_type": op,
-                            "batch_id": _str(batch_id)},
-                    task_id=task_id, retry=True,
-                    retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
-                                  "interval_max": 0.5})
+                    TASK_FOR_OPERATION[op],
+                    args=[str(log_id)],
+                    kwargs={
+                        "connection_id": str(connection_id),
+                        "operation_type": op,
+                        "batch_id": _str(batch_id),
+                    },
+                    task_id=task_id,
+                    retry=True,
+                    retry_policy={
+                        "max_retries": 1,
+                        "interval_start": 0,
+                        "interval_step": 0.5,
+                        "interval_max": 0.5,
+                    },
+                )
         except Exception as exc:  # noqa: BLE001 - the broker is down: say so, leave no orphan rows
             log.error("Failed to enqueue sync tasks for connection %s: %s", connection_id, exc)
             with conn.transaction():
-                cur.execute("""UPDATE channel_sync_logs SET status = 'failed', updated_at = now(), error = %s
+                cur.execute(
+                    """UPDATE channel_sync_logs SET status = 'failed', updated_at = now(), error = %s
                                WHERE id = ANY(%s) AND status = 'triggered'""",
-                            (f"Failed to enqueue sync task (broker unavailable): {exc}",
-                             [log_id for log_id, _op, _t in planned]))
+                    (
+                        f"Failed to enqueue sync task (broker unavailable): {exc}",
+                        [log_id for log_id, _op, _t in planned],
+                    ),
+                )
             return service_unavailable("Task queue (Redis) is temporarily unavailable.")
 
-    log.info("Manual %s sync triggered for connection %s (batch_id=%s, tasks=%d)",
-             body.sync_type, connection_id, batch_id, len(planned))
+    log.info(
+        "Manual %s sync triggered for connection %s (batch_id=%s, tasks=%d)",
+        body.sync_type,
+        connection_id,
+        batch_id,
+        len(planned),
+    )
     return {
         "status": "triggered",
         "message": f"Manual {body.sync_type} sync triggered successfully",
@@ -191,14 +239,20 @@ def list_sync_logs(
 ):
     filters = [sql.SQL("connection_id = %(cid)s")]
     params: dict[str, Any] = {"cid": connection_id, "limit": limit, "offset": offset}
-    for name, value in (("task_id", task_id), ("batch_id", batch_id), ("status", status),
-                        ("operation_type", operation_type), ("direction", direction)):
+    for name, value in (
+        ("task_id", task_id),
+        ("batch_id", batch_id),
+        ("status", status),
+        ("operation_type", operation_type),
+        ("direction", direction),
+    ):
         if value is not None:
             filters.append(sql.SQL("{} = %({})s").format(sql.Identifier(name), sql.SQL(name)))
             params[name] = value
-    query = sql.SQL("SELECT {cols} FROM channel_sync_logs WHERE {where} "
-                    "ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s").format(
-        cols=sql.SQL(LOG_COLUMNS), where=sql.SQL(" AND ").join(filters))
+    query = sql.SQL(
+        "SELECT {cols} FROM channel_sync_logs WHERE {where} "
+        "ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(cols=sql.SQL(LOG_COLUMNS), where=sql.SQL(" AND ").join(filters))
     with request.app.state.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         if _connection_row(cur, connection_id, principal) is None:
             return _not_found()
@@ -239,13 +293,20 @@ def list_sync_batches(
     principal: Principal = Depends(current_principal),
 ):
     if status not in BATCH_STATUS_FILTERS:
-        return JSONResponse(status_code=400, content={
-            "error": "invalid_status",
-            "message": f"Invalid status filter. Must be one of: {', '.join(BATCH_STATUS_FILTERS)} (got {status!r})"})
-    query = (f"SELECT * FROM ({_BATCH_AGGREGATE.format(batch_filter='')}) b "
-             + ("" if status == "any" else "WHERE batch_status = %(status)s ")
-             + "ORDER BY COALESCE(updated_at_max, created_at_min) DESC, created_at_min DESC, batch_id "
-               "LIMIT %(limit)s OFFSET %(offset)s")
+        return JSONResponse(
+            status_code=400,
+            content={
+                "error": "invalid_status",
+                "message": f"Invalid status filter. Must be one of: {', '.join(BATCH_STATUS_FILTERS)} "
+                f"(got {status!r})",
+            },
+        )
+    query = (
+        f"SELECT * FROM ({_BATCH_AGGREGATE.format(batch_filter='')}) b "
+        + ("" if status == "any" else "WHERE batch_status = %(status)s ")
+        + "ORDER BY COALESCE(updated_at_max, created_at_min) DESC, created_at_min DESC, batch_id "
+        "LIMIT %(limit)s OFFSET %(offset)s"
+    )
     with request.app.state.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         if _connection_row(cur, connection_id, principal) is None:
             return _not_found()
@@ -255,8 +316,9 @@ def list_sync_batches(
 
 
 @router.get("/{connection_id}/sync-batches/{batch_id}")
-def get_sync_batch(connection_id: UUID, batch_id: UUID, request: Request,
-                   principal: Principal = Depends(current_principal)):
+def get_sync_batch(
+    connection_id: UUID, batch_id: UUID, request: Request, principal: Principal = Depends(current_principal)
+):
     query = _BATCH_AGGREGATE.format(batch_filter="AND batch_id = %(batch_id)s")
     with request.app.state.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         row = None
@@ -264,9 +326,14 @@ def get_sync_batch(connection_id: UUID, batch_id: UUID, request: Request,
             cur.execute(query, {"cid": connection_id, "batch_id": batch_id})
             row = cur.fetchone()
         if row is None:
-            return JSONResponse(status_code=404, content={
-                "error": "batch_not_found",
-                "message": f"No sync operations found for batch_id={batch_id} and connection_id={connection_id}"})
+            return JSONResponse(
+                status_code=404,
+                content={
+                    "error": "batch_not_found",
+                    "message": f"No sync operations found for batch_id={batch_id} "
+                    f"and connection_id={connection_id}",
+                },
+            )
         return _with_operations(cur, connection_id, [row])[0]
 
 

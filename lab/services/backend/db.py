@@ -8,6 +8,7 @@ The log lines are the ones the runbook greps for ("pool created successfully", g
 The retries run in a background thread, so the process serves /health (and a 503 /health/ready)
 while it waits, which is what "ready may be 503 for up to about 60 s after a deploy" describes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,12 +82,19 @@ class Database:
                         "Database connection pool creation FAILED after %d attempts (%s). "
                         "App will start in DEGRADED MODE (DB unavailable). "
                         "Background reconnection will retry every %.0fs.",
-                        attempt, describe_db_error(exc), s.db_background_reconnect_interval_seconds)
+                        attempt,
+                        describe_db_error(exc),
+                        s.db_background_reconnect_interval_seconds,
+                    )
                     log.warning("Service degraded: database unavailable at startup")
                     self.mode = "degraded"
                     break
-                log.warning("Database connection attempt %d failed (%s). Retrying in %.1fs",
-                            attempt, describe_db_error(exc), s.db_startup_retry_interval_seconds)
+                log.warning(
+                    "Database connection attempt %d failed (%s). Retrying in %.1fs",
+                    attempt,
+                    describe_db_error(exc),
+                    s.db_startup_retry_interval_seconds,
+                )
                 self._stop.wait(s.db_startup_retry_interval_seconds)
         if self.mode == "degraded" and s.db_background_reconnect_enabled:
             self._background_reconnect()
@@ -101,8 +109,12 @@ class Database:
                 log.info("Background reconnection: SUCCESS. App is now in NORMAL MODE (DB available).")
                 return
             except psycopg.Error as exc:
-                log.warning("Background reconnection attempt %d failed (%s). Next try in %.0fs",
-                            attempt, describe_db_error(exc), interval)
+                log.warning(
+                    "Background reconnection attempt %d failed (%s). Next try in %.0fs",
+                    attempt,
+                    describe_db_error(exc),
+                    interval,
+                )
 
     def _create_pool(self, attempt: int) -> None:
         conn = self._open()
@@ -115,7 +127,13 @@ class Database:
         log.info(
             "Database connection pool created successfully (PID=%d, host=%s, generation=%d, attempt=%d, "
             "pool_id=%s, module_id=%s)",
-            os.getpid(), self.host, self.generation, attempt, self.pool_id, _MODULE_ID)
+            os.getpid(),
+            self.host,
+            self.generation,
+            attempt,
+            self.pool_id,
+            _MODULE_ID,
+        )
 
     # --- connections -------------------------------------------------------------------------
 
@@ -144,8 +162,11 @@ class Database:
             raise DatabaseUnavailable(describe_db_error(exc)) from exc
 
     def _checkin(self, conn: psycopg.Connection) -> None:
-        reusable = (not conn.closed and not conn.broken
-                    and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
+        reusable = (
+            not conn.closed
+            and not conn.broken
+            and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        )
         if reusable:
             with self._lock:
                 if len(self._idle) < self.settings.db_pool_max_idle:

@@ -5,6 +5,7 @@
 - An unreachable DB is a 503 "Database is temporarily unavailable.".
 - Anything else is a generic 500: exception text stays in the log, not in the body (SEC-P0).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,12 +19,18 @@ from lab.services.backend.db import DatabaseUnavailable
 
 log = logging.getLogger("pms.errors")
 
-MIGRATIONS_HINT = "Run Supabase migrations: backend/scripts/ops/apply_supabase_migrations.sh (supabase/migrations)"
-SYNC_LOGS_MISSING = ("Channel sync logs schema not installed (missing table: channel_sync_logs). "
-                     "Run DB migration: supabase/migrations/20251227000000_create_channel_sync_logs.sql")
-OPERATION_TYPE_BLOCKED = ("Database schema out of date: channel_sync_logs.operation_type constraint blocks "
-                          "'bookings'. Run DB migration: "
-                          "supabase/migrations/20260101140000_fix_channel_sync_logs_operation_type_check.sql")
+MIGRATIONS_HINT = (
+    "Run Supabase migrations: backend/scripts/ops/apply_supabase_migrations.sh (supabase/migrations)"
+)
+SYNC_LOGS_MISSING = (
+    "Channel sync logs schema not installed (missing table: channel_sync_logs). "
+    "Run DB migration: supabase/migrations/20251227000000_create_channel_sync_logs.sql"
+)
+OPERATION_TYPE_BLOCKED = (
+    "Database schema out of date: channel_sync_logs.operation_type constraint blocks "
+    "'bookings'. Run DB migration: "
+    "supabase/migrations/20260101140000_fix_channel_sync_logs_operation_type_check.sql"
+)
 DB_UNAVAILABLE = "Database is temporarily unavailable."
 
 # Which migration adds a column the API reads, so the 503 names the exact file to apply.
@@ -37,8 +44,12 @@ _COLUMN_MIGRATION = {
     "platform_listing_id": "20260102000000_add_property_fields_to_channel_connections.sql",
 }
 
-SCHEMA_DRIFT_ERRORS = (pg_errors.UndefinedTable, pg_errors.UndefinedColumn, pg_errors.UndefinedFunction,
-                       pg_errors.AmbiguousFunction)
+SCHEMA_DRIFT_ERRORS = (
+    pg_errors.UndefinedTable,
+    pg_errors.UndefinedColumn,
+    pg_errors.UndefinedFunction,
+    pg_errors.AmbiguousFunction,
+)
 
 
 def service_unavailable(message: str) -> JSONResponse:
@@ -62,10 +73,18 @@ def schema_drift_message(exc: psycopg.Error) -> str:
 def _database_error(request: Request, exc: psycopg.Error) -> JSONResponse:
     if isinstance(exc, SCHEMA_DRIFT_ERRORS):
         message = schema_drift_message(exc)
-        log.error("SCHEMA_DRIFT Schema not installed or out of date on %s %s: %s: %s",
-                  request.method, request.url.path, type(exc).__name__, exc.diag.message_primary)
+        log.error(
+            "SCHEMA_DRIFT Schema not installed or out of date on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc.diag.message_primary,
+        )
         return service_unavailable(message)
-    if isinstance(exc, pg_errors.CheckViolation) and exc.diag.constraint_name == "channel_sync_logs_operation_type_check":
+    if (
+        isinstance(exc, pg_errors.CheckViolation)
+        and exc.diag.constraint_name == "channel_sync_logs_operation_type_check"
+    ):
         log.error("SCHEMA_DRIFT Schema out of date: %s", exc.diag.message_primary)
         return service_unavailable(OPERATION_TYPE_BLOCKED)
     if isinstance(exc, psycopg.OperationalError):

@@ -7,6 +7,7 @@ Any enabled component down -> HTTP 503 (the lab's answer to the contract's open 
 Every check has its own timeout, and the whole call has a deadline on top, so a black-holed
 DB or Redis makes readiness answer "down" in about 2-3 s instead of hanging the probe.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -28,7 +29,12 @@ NO_WORKERS = "No active Celery workers detected"
 
 
 def component(up: bool, details: dict[str, Any] | None = None, error: str | None = None) -> Component:
-    return {"status": "up" if up else "down", "details": details, "error": error, "checked_at": iso_z(utc_now())}
+    return {
+        "status": "up" if up else "down",
+        "details": details,
+        "error": error,
+        "checked_at": iso_z(utc_now()),
+    }
 
 
 def check_db(settings: Settings) -> Component:
@@ -44,8 +50,9 @@ def check_db(settings: Settings) -> Component:
 
 
 def _redis_ping(url: str, timeout: float) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                  retry_on_timeout=False)
+    client = redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+    )
     try:
         client.ping()
     finally:
@@ -85,9 +92,14 @@ def check_celery(settings: Settings, celery_app: Celery) -> Component:
     if not workers:
         return component(False, {"workers": []}, NO_WORKERS)
     if len(workers) != 1:
-        return component(False, {"workers": workers}, (
-            f"Expected exactly 1 worker, found {len(workers)}: {', '.join(workers)}. "
-            "Fix: stop the old worker (docker stop pms-worker) so only pms-worker-v2 consumes tasks."))
+        return component(
+            False,
+            {"workers": workers},
+            (
+                f"Expected exactly 1 worker, found {len(workers)}: {', '.join(workers)}. "
+                "Fix: stop the old worker (docker stop pms-worker) so only pms-worker-v2 consumes tasks."
+            ),
+        )
     return component(True, {"workers": workers})
 
 
@@ -107,7 +119,12 @@ def readiness(settings: Settings, celery_app: Celery, executor: cf.Executor) -> 
             components[name] = component(False, error=f"check failed: {future.exception()!r}")
         else:
             # The thread finishes on its own timeout; the answer does not wait for it.
-            components[name] = component(False, error=f"check timed out after {settings.ready_deadline_seconds}s")
+            components[name] = component(
+                False, error=f"check timed out after {settings.ready_deadline_seconds}s"
+            )
     up = all(c["status"] == "up" for c in components.values())
-    return (200 if up else 503), {"status": "up" if up else "down", "components": components,
-                                  "checked_at": iso_z(utc_now())}
+    return (200 if up else 503), {
+        "status": "up" if up else "down",
+        "components": components,
+        "checked_at": iso_z(utc_now()),
+    }

@@ -7,6 +7,7 @@ SYNC_LOG_STALE_MINUTES, DB_STARTUP_MAX_WAIT_SECONDS, DB_STARTUP_RETRY_INTERVAL_S
 DB_BACKGROUND_RECONNECT_ENABLED, DB_BACKGROUND_RECONNECT_INTERVAL_SECONDS, LOG_LEVEL
 (see settings.py for the lab-only timeouts).
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -23,7 +24,7 @@ from lab.services.backend.channel_manager import router as channel_router
 from lab.services.backend.db import Database
 from lab.services.backend.health import readiness
 from lab.services.backend.settings import Settings
-from lab.services.common import celery_settings, iso_z, setup_logging, utc_now
+from lab.services.common import adopt_uvicorn_logging, celery_settings, iso_z, setup_logging, utc_now
 
 log = logging.getLogger("pms.backend")
 
@@ -33,10 +34,14 @@ API_VERSION = "0.1.0"
 def make_celery(settings: Settings) -> Celery:
     """A producer-only Celery app: tasks are sent by name; the worker holds their code."""
     app = Celery("pms-backend", set_as_current=False)
-    app.conf.update(celery_settings({
-        "CELERY_BROKER_URL": settings.celery_broker_url or "",
-        "CELERY_RESULT_BACKEND": settings.celery_result_backend or "",
-    }))
+    app.conf.update(
+        celery_settings(
+            {
+                "CELERY_BROKER_URL": settings.celery_broker_url or "",
+                "CELERY_RESULT_BACKEND": settings.celery_result_backend or "",
+            }
+        )
+    )
     return app
 
 
@@ -49,7 +54,6 @@ def _head_or_json(request: Request, status_code: int, body: dict) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    setup_logging()
     started_at = utc_now()
     db = Database(settings)
     celery_app = make_celery(settings)
@@ -57,8 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        log.info("Starting pms-backend (PID=%d, environment=%s, source_commit=%s)",
-                 os.getpid(), settings.environment, settings.source_commit)
+        setup_logging()  # here, not at import: importing the app must not touch the importer's logging
+        log.info(
+            "Starting pms-backend (PID=%d, environment=%s, source_commit=%s)",
+            os.getpid(),
+            settings.environment,
+            settings.source_commit,
+        )
         db.start()
         yield
         db.close()
@@ -97,4 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+adopt_uvicorn_logging()
 app = create_app()

@@ -1,4 +1,5 @@
 """pms-backend configuration, read once from the environment (contract §1.3)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class Settings:
             db_startup_max_wait_seconds=env_float("DB_STARTUP_MAX_WAIT_SECONDS", 60, env),
             db_startup_retry_interval_seconds=env_float("DB_STARTUP_RETRY_INTERVAL_SECONDS", 2, env),
             db_background_reconnect_enabled=env_bool("DB_BACKGROUND_RECONNECT_ENABLED", True, env),
-            db_background_reconnect_interval_seconds=env_float("DB_BACKGROUND_RECONNECT_INTERVAL_SECONDS", 30, env),
+            db_background_reconnect_interval_seconds=env_float(
+                "DB_BACKGROUND_RECONNECT_INTERVAL_SECONDS", 30, env
+            ),
             db_pool_max_idle=env_int("DB_POOL_MAX_IDLE", 10, env),
             db_connect_timeout_seconds=env_float("DB_CONNECT_TIMEOUT_SECONDS", 5, env),
             ready_db_timeout_seconds=env_float("READY_DB_TIMEOUT_SECONDS", 2, env),

@@ -3,6 +3,7 @@
 Env: CELERY_BROKER_URL (falls back to REDIS_URL), CELERY_RESULT_BACKEND, DATABASE_URL (tasks),
 SOURCE_COMMIT (logged at startup, so `docker logs` tells which code runs).
 """
+
 from __future__ import annotations
 
 import logging

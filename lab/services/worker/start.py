@@ -10,6 +10,7 @@ WORKER_WAIT_REDIS_HOST/PORT (default: taken from the URLs), CELERY_POOL (threads
 CELERY_CONCURRENCY (4), CELERY_LOGLEVEL (INFO), CELERY_MAX_TASKS_PER_CHILD, CELERY_TIME_LIMIT,
 CELERY_HOSTNAME (unset: Celery's default celery@<hostname>).
 """
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,10 @@ def wait_for_deps(deps: dict[str, tuple[str, int]], timeout: float, interval: fl
         if not pending:
             return True
         if time.monotonic() + interval > deadline:
-            say(f"ERROR: dependencies not ready after {timeout:.0f}s: {', '.join(pending)}. Exiting so the "
-                "container restarts.")
+            say(
+                f"ERROR: dependencies not ready after {timeout:.0f}s: {', '.join(pending)}. Exiting so the "
+                "container restarts."
+            )
             return False
         time.sleep(interval)
 
@@ -78,10 +81,20 @@ def dependencies() -> dict[str, tuple[str, int]]:
 
 
 def celery_argv() -> list[str]:
-    argv = [sys.executable, "-m", "celery", "-A", APP, "worker",
-            "-l", env_str("CELERY_LOGLEVEL", "INFO"),
-            "--pool", env_str("CELERY_POOL", "threads"),
-            "--concurrency", str(env_int("CELERY_CONCURRENCY", 4))]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        APP,
+        "worker",
+        "-l",
+        env_str("CELERY_LOGLEVEL", "INFO"),
+        "--pool",
+        env_str("CELERY_POOL", "threads"),
+        "--concurrency",
+        str(env_int("CELERY_CONCURRENCY", 4)),
+    ]
     if env_str("CELERY_HOSTNAME"):
         argv += ["-n", env_str("CELERY_HOSTNAME")]
     if env_str("CELERY_MAX_TASKS_PER_CHILD"):
@@ -96,7 +109,9 @@ def main() -> int:
     say(f"SOURCE_COMMIT={env_str('SOURCE_COMMIT', '(not set)')}")
     if env_bool("WORKER_WAIT_FOR_DEPS", True):
         deps = dependencies()
-        if not wait_for_deps(deps, env_float("WORKER_WAIT_TIMEOUT", 60), env_float("WORKER_WAIT_INTERVAL", 2)):
+        if not wait_for_deps(
+            deps, env_float("WORKER_WAIT_TIMEOUT", 60), env_float("WORKER_WAIT_INTERVAL", 2)
+        ):
             return 1
     argv = celery_argv()
     say("starting: " + " ".join(argv[1:]))

@@ -8,6 +8,7 @@ per update instead of holding a pool. A DB outage is retried with exponential ba
 The channel platform itself is simulated: a short sleep. A connection whose platform_metadata
 holds "lab_adapter_error" fails with that text, so the lab can produce real failed syncs.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,15 @@ import psycopg
 from celery import Task
 from psycopg import errors as pg_errors
 
-from lab.services.common import (AVAILABILITY_TASK, BOOKINGS_TASK, PRICING_TASK, connect, database_url,
-                                 describe_db_error, env_float)
+from lab.services.common import (
+    AVAILABILITY_TASK,
+    BOOKINGS_TASK,
+    PRICING_TASK,
+    connect,
+    database_url,
+    describe_db_error,
+    env_float,
+)
 from lab.services.worker.celery_app import app
 
 log = logging.getLogger("pms.worker.sync")
@@ -48,7 +56,8 @@ def _mark_running(log_id: str, attempt: int) -> dict | None:
                FROM channel_connections c
                WHERE l.id = %s AND l.status IN ('triggered', 'queued', 'running') AND c.id = l.connection_id
                RETURNING l.connection_id, c.platform_type, c.platform_metadata""",
-            (attempt, log_id)).fetchone()
+            (attempt, log_id),
+        ).fetchone()
     if row is None:
         return None
     return {"connection_id": row[0], "platform": row[1], "metadata": row[2] or {}}
@@ -61,7 +70,8 @@ def _finish(log_id: str, status: str, error: str | None = None, extra: dict | No
                SET status = %s, error = %s, updated_at = now(),
                    details = COALESCE(details, '{}'::jsonb) || %s::jsonb
                WHERE id = %s RETURNING connection_id""",
-            (status, error, json.dumps(extra or {}), log_id)).fetchone()
+            (status, error, json.dumps(extra or {}), log_id),
+        ).fetchone()
         if row is not None and status == "success":
             conn.execute("UPDATE channel_connections SET last_sync_at = now() WHERE id = %s", (row[0],))
 
@@ -81,10 +91,17 @@ def run_sync(task: Task, sync_log_id: str, operation_type: str) -> str:
         # DB pre-flight and claim in one step: a dead DB shows here, before any adapter call.
         claim = _mark_running(sync_log_id, attempt)
         if claim is None:
-            log.warning("Sync log %s not found or no longer in flight; skipping %s", sync_log_id, operation_type)
+            log.warning(
+                "Sync log %s not found or no longer in flight; skipping %s", sync_log_id, operation_type
+            )
             return "skipped"
-        log.info("Sync %s started (log=%s, connection=%s, attempt=%d)",
-                 operation_type, sync_log_id, claim["connection_id"], attempt + 1)
+        log.info(
+            "Sync %s started (log=%s, connection=%s, attempt=%d)",
+            operation_type,
+            sync_log_id,
+            claim["connection_id"],
+            attempt + 1,
+        )
         _simulate_adapter_call(claim, operation_type)
         _finish(sync_log_id, "success")
         log.info("Sync %s succeeded (log=%s)", operation_type, sync_log_id)
@@ -94,35 +111,63 @@ def run_sync(task: Task, sync_log_id: str, operation_type: str) -> str:
         _finish(sync_log_id, "failed", str(exc), {"error_type": "adapter_error"})
         return "failed"
     except SCHEMA_DRIFT as exc:
-        log.error("Schema drift: %s. Sync %s (log=%s) cannot be recorded; run the DB migrations.",
-                  exc.diag.message_primary, operation_type, sync_log_id)
+        log.error(
+            "Schema drift: %s. Sync %s (log=%s) cannot be recorded; run the DB migrations.",
+            exc.diag.message_primary,
+            operation_type,
+            sync_log_id,
+        )
         return "failed"
     except psycopg.OperationalError as exc:
         reason = describe_db_error(exc)
         if attempt >= MAX_RETRIES:
-            log.error("Max retries exceeded for sync %s (log=%s): Database is temporarily unavailable (%s)",
-                      operation_type, sync_log_id, reason)
+            log.error(
+                "Max retries exceeded for sync %s (log=%s): Database is temporarily unavailable (%s)",
+                operation_type,
+                sync_log_id,
+                reason,
+            )
             try:
-                _finish(sync_log_id, "failed", "Database is temporarily unavailable (max retries exceeded)",
-                        {"retry_count": attempt, "error_type": "database_unavailable"})
+                _finish(
+                    sync_log_id,
+                    "failed",
+                    "Database is temporarily unavailable (max retries exceeded)",
+                    {"retry_count": attempt, "error_type": "database_unavailable"},
+                )
             except psycopg.Error as again:
                 log.error("Failed to update sync log %s ... 503: %s", sync_log_id, describe_db_error(again))
             return "failed"
-        delay = 2 ** attempt  # 1 s, 2 s, 4 s
-        log.warning("Database is temporarily unavailable (%s). Retrying sync %s (log=%s) in %ds "
-                    "(retry %d/%d)", reason, operation_type, sync_log_id, delay, attempt + 1, MAX_RETRIES)
+        delay = 2**attempt  # 1 s, 2 s, 4 s
+        log.warning(
+            "Database is temporarily unavailable (%s). Retrying sync %s (log=%s) in %ds (retry %d/%d)",
+            reason,
+            operation_type,
+            sync_log_id,
+            delay,
+            attempt + 1,
+            MAX_RETRIES,
+        )
         try:
-            _finish_details_only(sync_log_id, {"retry_count": attempt + 1, "error_type": "database_unavailable",
-                                               "next_retry_seconds": delay})
+            _finish_details_only(
+                sync_log_id,
+                {
+                    "retry_count": attempt + 1,
+                    "error_type": "database_unavailable",
+                    "next_retry_seconds": delay,
+                },
+            )
         except psycopg.Error:
             pass  # the DB is down; the retry itself will record the attempt
-        raise task.retry(exc=exc, countdown=delay, max_retries=MAX_RETRIES)
+        raise task.retry(exc=exc, countdown=delay, max_retries=MAX_RETRIES) from exc
 
 
 def _finish_details_only(log_id: str, extra: dict) -> None:
     with _db() as conn:
-        conn.execute("UPDATE channel_sync_logs SET details = COALESCE(details, '{}'::jsonb) || %s::jsonb, "
-                     "updated_at = now() WHERE id = %s", (json.dumps(extra), log_id))
+        conn.execute(
+            "UPDATE channel_sync_logs SET details = COALESCE(details, '{}'::jsonb) || %s::jsonb, "
+            "updated_at = now() WHERE id = %s",
+            (json.dumps(extra), log_id),
+        )
 
 
 @app.task(bind=True, name=AVAILABILITY_TASK, max_retries=MAX_RETRIES)

@@ -1,0 +1,1 @@
+"""Supabase-compatible auth gateway (GoTrue behind Kong, as far as the runbook sees it)."""
