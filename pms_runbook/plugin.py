@@ -450,8 +450,10 @@ def _verdict(run: Run, exitstatus: int) -> tuple[int, str]:
     n_red, n_cnc = len({r["nodeid"] for r in run.red_flags}), len({c["nodeid"] for c in run.could_not_check})
     if run.config_error:
         return pytest.ExitCode.USAGE_ERROR, f"CONFIGURATION ERROR: {run.config_error.splitlines()[0]}"
-    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-        return exitstatus, f"NOT VERIFIED: the run did not complete (pytest exit {int(exitstatus)})"
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return exitstatus, "NOTHING CHECKED: usage or configuration error"
+    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+        return exitstatus, "NOT VERIFIED: the run was interrupted or could not collect the checks"
     tail = f"{run.passed} clear, {n_cnc} could not check, {run.skipped} skipped"
     if n_red or run.collect_errors:
         ids = sorted({i for r in run.red_flags for i in r["ids"]})
@@ -492,6 +494,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr = terminalreporter
     if run.coverage is not None:
         _write_coverage(tr, run.coverage)
+        return
+    if not run.checks:
         return
     if run.red_flags:
         tr.write_sep("=", "RED FLAGS", red=True, bold=True)
