@@ -1,0 +1,17 @@
+import type { ReactNode } from "react";
+
+import { ToastProvider } from "../components/ToastProvider";
+
+export const metadata = {
+  title: "PMS Admin",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="de">
+      <body>
+        <ToastProvider>{children}</ToastProvider>
+      </body>
+    </html>
+  );
+}

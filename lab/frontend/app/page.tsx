@@ -1,0 +1,12 @@
+import Link from "next/link";
+
+export default function DashboardPage() {
+  return (
+    <main>
+      <h1>PMS Admin</h1>
+      <p>
+        <Link href="/connections">Channel connections</Link>
+      </p>
+    </main>
+  );
+}
