@@ -273,7 +273,7 @@ def parse_dotenv(text: str) -> dict[str, str]:
 class _Spec:
     option: str | None
     env: tuple[str, ...]
-    lab: str | None
+    lab: str | tuple[str, ...] | None  # key(s) of the lab status, first found wins
     profile: str | None
     how: str  # human description
 
@@ -281,7 +281,7 @@ class _Spec:
 _SPECS: dict[str, _Spec] = {
     "api_url": _Spec("api_url", ("PMS_API_URL",), "api_url", "api_url", "PMS API base URL"),
     "admin_url": _Spec("admin_url", ("PMS_ADMIN_URL",), "admin_url", "admin_url", "admin UI base URL"),
-    "sb_url": _Spec("sb_url", ("SB_URL", "SUPABASE_URL"), "auth_url", "sb_url",
+    "sb_url": _Spec("sb_url", ("SB_URL", "SUPABASE_URL"), ("auth_url", "sb_url"), "sb_url",
                     "Supabase auth gateway URL"),
     "expected_commit": _Spec("expected_commit", ("EXPECTED_COMMIT", "EXPECT_COMMIT"), "commit", None,
                              "git SHA the deploy must run"),
@@ -550,9 +550,10 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
                         secrets.register(v)
                     sources[fname] = f"{where} {env}"
                     return v
-        if spec.lab and _given(lab.get(spec.lab)):
-            sources[fname] = f"lab status {spec.lab}"
-            return lab[spec.lab]
+        for key in (spec.lab,) if isinstance(spec.lab, str) else (spec.lab or ()):
+            if _given(lab.get(key)):
+                sources[fname] = f"lab status {key}"
+                return lab[key]
         if spec.profile:
             v = getattr(prof, spec.profile)
             if _given(v):

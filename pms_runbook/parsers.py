@@ -102,13 +102,15 @@ def _total(default_endpoint: str) -> Callable[[F], F]:
 
     def deco(fn: F) -> F:
         @functools.wraps(fn)
-        def wrapper(body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                return fn(body, *args, **kwargs)
+                return fn(*args, **kwargs)
             except BadAnswer:
                 raise
             except Exception as exc:  # noqa: BLE001 - the guarantee of this module
                 endpoint = kwargs.get("endpoint") or default_endpoint
+                body = args[0] if args else next((v for k, v in kwargs.items()
+                                                  if k not in ("endpoint", "max_bytes", "now")), None)
                 raise BadAnswer(endpoint, f"unparseable answer ({type(exc).__name__})",
                                 excerpt_of(body)) from None
 

@@ -149,6 +149,7 @@ def test_lab_status_fills_in_only_for_lab(profiles):
 
 
 def test_partial_broken_or_failing_lab_status(profiles):
+    assert resolve(profiles, lab={"sb_url": "http://127.0.0.1:19998"}).sb_url == "http://127.0.0.1:19998"
     s = resolve(profiles, lab={"api_url": "http://127.0.0.1:18001"})
     assert s.api_url == "http://127.0.0.1:18001" and s.admin_url == "http://127.0.0.1:3000"
     assert s.lab_error is None

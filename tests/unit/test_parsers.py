@@ -411,6 +411,11 @@ def test_container_exited_old_worker():
     assert c.cmd[0] == "celery"
 
 
+def test_parsers_accept_their_argument_by_keyword():
+    assert P.parse_container(attrs=doc("inspect_worker_v2_running.json"), now=NOW).name == "pms-worker-v2"
+    assert P.parse_liveness(body=raw("health_up.json")).alive
+
+
 def test_container_docker_inspect_array_and_created():
     text = json.dumps([doc("inspect_worker_v2_running.json")])
     c = P.parse_container(text, now=NOW)
