@@ -11,17 +11,16 @@ neither is counted in `undated` and left out of the window.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from .parsers import Batch
 
-__all__ = ["BatchWindow", "summarize", "render", "KNOWN_BATCH_STATUSES"]
+__all__ = ["KNOWN_BATCH_STATUSES", "BatchWindow", "render", "summarize"]
 
 # "unknown" is documented too, but it is the server's "could not tell": it counts in other_batches
 KNOWN_BATCH_STATUSES = frozenset({"success", "failed", "running"})
-UTC = timezone.utc
 
 
 @dataclass(frozen=True)

@@ -25,16 +25,27 @@ import os
 import re
 import tomllib
 import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import secrets
 from .secrets import Secret
 
-__all__ = ["ConfigError", "Profile", "Profiles", "Settings", "load_profiles", "resolve", "read_dotenv",
-           "from_options", "DEFAULT_PROFILES_PATH", "CONTAINER_ROLES"]
+__all__ = [
+    "CONTAINER_ROLES",
+    "DEFAULT_PROFILES_PATH",
+    "ConfigError",
+    "Profile",
+    "Profiles",
+    "Settings",
+    "from_options",
+    "load_profiles",
+    "read_dotenv",
+    "resolve",
+]
 
 DEFAULT_PROFILES_PATH = Path(__file__).resolve().parent.parent / "environments.toml"
 CONTAINER_ROLES = ("backend", "admin", "worker", "old_worker", "redis", "db")
@@ -220,7 +231,7 @@ def parse_dotenv(text: str) -> dict[str, str]:
             i = line_end + 1
             continue
         body = stripped
-        if body.startswith("export ") or body.startswith("export\t"):
+        if body.startswith(("export ", "export\t")):
             body = body[7:].lstrip()
         key, eq, rest = body.partition("=")
         key = key.strip()
@@ -470,9 +481,8 @@ def _number(name: str, v: Any, kind: type, problems: list[str]) -> Any:
             if kind is float and s.endswith("%"):
                 return float(s[:-1]) / 100
             return kind(s)
-        if kind is int and isinstance(v, float):
-            if not v.is_integer():
-                raise ValueError
+        if kind is int and isinstance(v, float) and not v.is_integer():
+            raise ValueError
         return kind(v)
     except (TypeError, ValueError, OverflowError):
         problems.append(bad)

@@ -14,14 +14,27 @@ last ones) and `MAX_LINE_CHARS` characters per line are looked at.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from . import secrets
 
-__all__ = ["Hit", "worker_trouble", "startup_crash", "db_degraded", "db_recovered", "startup_signatures",
-           "CONNECTION_ERROR", "TASK_FAILURE", "RETRY_EXHAUSTION", "STARTUP_CRASH", "DB_DEGRADED",
-           "DB_RECOVERED", "MAX_LINES", "format_hits"]
+__all__ = [
+    "CONNECTION_ERROR",
+    "DB_DEGRADED",
+    "DB_RECOVERED",
+    "MAX_LINES",
+    "RETRY_EXHAUSTION",
+    "STARTUP_CRASH",
+    "TASK_FAILURE",
+    "Hit",
+    "db_degraded",
+    "db_recovered",
+    "format_hits",
+    "startup_crash",
+    "startup_signatures",
+    "worker_trouble",
+]
 
 CONNECTION_ERROR = "connection error"
 TASK_FAILURE = "task failure"

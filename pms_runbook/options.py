@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["add_options", "OPTION_DESTS", "collect"]
+__all__ = ["OPTION_DESTS", "add_options", "collect"]
 
 
 def _positive_int(text: str) -> int:
@@ -48,27 +48,30 @@ def _seconds(text: str) -> float:
 
 # (flag, dest, kwargs)
 _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("--pms-env", "pms_env", dict(metavar="NAME",
-                                  help="target profile from environments.toml (lab, staging, production); "
-                                       "env PMS_ENV; default lab")),
-    ("--expected-commit", "expected_commit", dict(metavar="SHA",
-                                                  help="git SHA the deploy must run (prefix, >= 7 hex); "
-                                                       "env EXPECTED_COMMIT")),
-    ("--api-url", "api_url", dict(metavar="URL", help="PMS API base URL; env PMS_API_URL")),
-    ("--admin-url", "admin_url", dict(metavar="URL", help="admin UI base URL; env PMS_ADMIN_URL")),
-    ("--sb-url", "sb_url", dict(metavar="URL", help="Supabase auth gateway (Kong) URL; env SB_URL")),
-    ("--docker-host", "docker_host", dict(metavar="HOST",
-                                          help="'local', 'none' (skip Docker checks), ssh://user@host, "
-                                               "unix:// or tcp://; env DOCKER_HOST")),
-    ("--frontend-dir", "frontend_dir", dict(metavar="DIR",
-                                            help="frontend/ checkout for the popup guard; env PMS_FRONTEND_DIR")),
-    ("--retention-days", "retention_days", dict(metavar="DAYS", type=_positive_int,
-                                                help="sync-log retention window (lab/staging 90, production 180)")),
-    ("--failed-share-max", "failed_share_max", dict(metavar="SHARE", type=_share,
-                                                    help="largest acceptable share of failed batches in the "
-                                                         "window, e.g. 0.10 or 10%%")),
-    ("--ready-wait", "ready_wait", dict(metavar="SECONDS", type=_seconds,
-                                        help="how long /health/ready may take to turn 200 after a deploy")),
+    ("--pms-env", "pms_env", {
+        "metavar": "NAME",
+        "help": "target profile from environments.toml (lab, staging, production); env PMS_ENV; default lab"}),
+    ("--expected-commit", "expected_commit", {
+        "metavar": "SHA", "help": "git SHA the deploy must run (prefix, >= 7 hex); env EXPECTED_COMMIT"}),
+    ("--api-url", "api_url", {"metavar": "URL", "help": "PMS API base URL; env PMS_API_URL"}),
+    ("--admin-url", "admin_url", {"metavar": "URL", "help": "admin UI base URL; env PMS_ADMIN_URL"}),
+    ("--sb-url", "sb_url", {"metavar": "URL", "help": "Supabase auth gateway (Kong) URL; env SB_URL"}),
+    ("--docker-host", "docker_host", {
+        "metavar": "HOST",
+        "help": "'local' (DOCKER_HOST or the socket), 'none' (skip Docker checks), ssh://user@host, unix:// "
+                "or tcp://; env PMS_DOCKER_HOST; default: the profile's docker"}),
+    ("--frontend-dir", "frontend_dir", {
+        "metavar": "DIR", "help": "frontend/ checkout for the popup guard; env PMS_FRONTEND_DIR"}),
+    ("--retention-days", "retention_days", {
+        "metavar": "DAYS", "type": _positive_int,
+        "help": "sync-log retention window (lab/staging 90, production 180); env PMS_RETENTION_DAYS"}),
+    ("--failed-share-max", "failed_share_max", {
+        "metavar": "SHARE", "type": _share,
+        "help": "largest acceptable share of failed batches in the window, e.g. 0.10 or 10%%; "
+                "env PMS_FAILED_SHARE_MAX"}),
+    ("--ready-wait", "ready_wait", {
+        "metavar": "SECONDS", "type": _seconds,
+        "help": "how long /health/ready may take to turn 200 after a deploy; env PMS_READY_WAIT"}),
 ]
 
 OPTION_DESTS = tuple(dest for _, dest, _ in _OPTIONS) + ("env_file",)

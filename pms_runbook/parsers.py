@@ -16,9 +16,10 @@ import json
 import math
 import re
 import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from . import secrets
 from .secrets import Secret
@@ -26,18 +27,38 @@ from .secrets import Secret
 MAX_BODY_BYTES = 5 * 1024 * 1024  # refuse bodies above this (configurable per call: max_bytes=)
 EXCERPT_CHARS = 300
 _MAX_STR = 100_000  # a single text field beyond this is not a plausible answer
-UTC = timezone.utc
 
 __all__ = [
-    "BadAnswer", "MAX_BODY_BYTES", "load_json", "parse_timestamp",
-    "Liveness", "parse_liveness",
-    "Component", "Readiness", "parse_readiness",
-    "Version", "parse_version", "commit_matches", "validate_expected_commit",
-    "Connection", "parse_connection_list", "parse_connection",
-    "Operation", "Batch", "parse_batch", "parse_batch_list", "STATUS_COUNT_KEYS",
-    "Token", "parse_token_response",
-    "ErrorBody", "parse_error_body", "schema_drift_message",
-    "Container", "parse_container", "format_table", "human_duration",
+    "MAX_BODY_BYTES",
+    "STATUS_COUNT_KEYS",
+    "BadAnswer",
+    "Batch",
+    "Component",
+    "Connection",
+    "Container",
+    "ErrorBody",
+    "Liveness",
+    "Operation",
+    "Readiness",
+    "Token",
+    "Version",
+    "commit_matches",
+    "format_table",
+    "human_duration",
+    "load_json",
+    "parse_batch",
+    "parse_batch_list",
+    "parse_connection",
+    "parse_connection_list",
+    "parse_container",
+    "parse_error_body",
+    "parse_liveness",
+    "parse_readiness",
+    "parse_timestamp",
+    "parse_token_response",
+    "parse_version",
+    "schema_drift_message",
+    "validate_expected_commit",
 ]
 
 
@@ -78,14 +99,14 @@ def excerpt_of(body: Any, limit: int = EXCERPT_CHARS) -> str:
             text = _compact_repr(body, window)
         text = secrets.scrub(text[:window])
         return text[:limit]
-    except Exception:  # an excerpt must never be the reason a parser fails
+    except Exception:  # noqa: BLE001 - an excerpt must never be the reason a parser fails
         return "<unprintable answer>"
 
 
 def _compact_repr(value: Any, limit: int) -> str:
     try:
         text = json.dumps(value, default=str, ensure_ascii=False)
-    except Exception:  # deep nesting, cycles ...
+    except Exception:  # noqa: BLE001 - deep nesting, cycles ...
         import reprlib
 
         r = reprlib.Repr()
@@ -212,7 +233,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"timestamp is {_jtype(value)}, expected an ISO-8601 string")
+        raise ValueError(f"timestamp is {_jtype(value)}, expected an ISO-8601 string")  # noqa: TRY004
     s = value.strip()
     if not s or len(s) > 64:
         raise ValueError("timestamp is empty or too long")
@@ -507,7 +528,7 @@ def commit_matches(deployed: str | None, expected: str) -> bool:
 def validate_expected_commit(s: Any) -> str:
     """A git SHA given as the expected deploy: hex, at least 7 characters. Returns it lowercased."""
     if not isinstance(s, str):
-        raise ValueError(f"expected commit must be a git SHA string, got {type(s).__name__}")
+        raise ValueError(f"expected commit must be a git SHA string, got {type(s).__name__}")  # noqa: TRY004
     v = s.strip()
     if not v:
         raise ValueError("expected commit is empty: pass --expected-commit <sha> or set EXPECTED_COMMIT")
@@ -952,7 +973,7 @@ def _env(entries: Any) -> dict[str, str | Secret]:
     for entry in entries[:5000]:
         if not isinstance(entry, str):
             continue
-        key, sep, value = entry.partition("=")
+        key, _, value = entry.partition("=")
         if not key:
             continue
         if _looks_secret(key, value):

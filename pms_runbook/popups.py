@@ -21,13 +21,22 @@ declaration. A file that cannot be read is reported in `ScanResult.unreadable`, 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["Popup", "ScanResult", "scan", "scan_tree", "scan_source", "format_hits", "POPUP_NAMES",
-           "SKIP_DIRS", "EXTENSIONS"]
+__all__ = [
+    "EXTENSIONS",
+    "POPUP_NAMES",
+    "SKIP_DIRS",
+    "Popup",
+    "ScanResult",
+    "format_hits",
+    "scan",
+    "scan_source",
+    "scan_tree",
+]
 
 POPUP_NAMES = frozenset({"alert", "confirm", "prompt"})
 GLOBAL_OBJECTS = frozenset({"window", "globalThis", "self"})
@@ -66,7 +75,7 @@ class ScanResult:
     skipped_dirs: tuple[str, ...] = field(default=(), repr=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser(kind: str):
     import tree_sitter
 
@@ -88,10 +97,7 @@ def _text(node) -> str:
 def _unwrap(node):
     """(alert), (0, alert), alert!  ->  the expression that is actually called."""
     while node is not None:
-        if node.type == "parenthesized_expression":
-            inner = [c for c in node.named_children if c.type != "comment"]
-            node = inner[-1] if inner else None
-        elif node.type == "sequence_expression":
+        if node.type == "parenthesized_expression" or node.type == "sequence_expression":
             inner = [c for c in node.named_children if c.type != "comment"]
             node = inner[-1] if inner else None
         elif node.type in ("non_null_expression", "as_expression", "satisfies_expression",
@@ -195,9 +201,7 @@ def _declared_in(node, out: set[str]) -> None:
             if c.type == "import_specifier":
                 alias = c.child_by_field_name("alias") or c.child_by_field_name("name")
                 out.add(_text(alias))
-            elif c.type == "namespace_import":
-                out.update(_text(x) for x in c.named_children if x.type == "identifier")
-            elif c.type == "import_clause":
+            elif c.type == "namespace_import" or c.type == "import_clause":
                 out.update(_text(x) for x in c.named_children if x.type == "identifier")
 
 

@@ -1,7 +1,7 @@
 """Step 4's window arithmetic over parsed batches."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,6 @@ from pms_runbook import parsers as P
 from pms_runbook.batches import BatchWindow, render, summarize
 
 DATA = Path(__file__).parent / "data"
-UTC = timezone.utc
 NOW = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
 
 

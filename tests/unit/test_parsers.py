@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,6 @@ from pms_runbook import secrets
 from pms_runbook.secrets import Secret
 
 DATA = Path(__file__).parent / "data"
-UTC = timezone.utc
 
 
 def raw(name: str) -> bytes:
