@@ -47,6 +47,8 @@ MAX_LINES = 20_000
 MAX_LINE_CHARS = 4_000
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# `docker logs --timestamps` prefix: removed so that line-start patterns (tracebacks) still match
+_DOCKER_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) ")
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def _lines(lines: str | bytes | Iterable[str] | None) -> list[str]:
             if len(seq) > 4 * MAX_LINES:
                 seq = seq[-MAX_LINES:]
     seq = seq[-MAX_LINES:]
-    return [_ANSI.sub("", s[:MAX_LINE_CHARS]).rstrip("\r") for s in seq]
+    return [_DOCKER_TS.sub("", _ANSI.sub("", s[:MAX_LINE_CHARS]), count=1).rstrip("\r") for s in seq]
 
 
 def _hit(kind: str, line: str, i: int) -> Hit:

@@ -88,6 +88,12 @@ def test_startup_crash_nameerror_and_others():
     assert L.startup_crash(asgi) is not None
 
 
+def test_docker_timestamps_prefix_is_tolerated():
+    stamped = [f"2026-01-06T10:00:0{i}.123456789Z {line}" for i, line in
+               enumerate(log("backend_nameerror.log").splitlines())]
+    assert L.startup_crash(stamped).line.startswith("NameError: name 'visitor_tax_router'")
+
+
 def test_startup_crash_not_for_mentions():
     assert L.startup_crash(log("backend_healthy.log")) is None  # "(ImportError), falling back" is a mention
     assert L.startup_crash(log("worker_db_down.log")) is None  # ValueError traceback is not an import crash
