@@ -541,8 +541,8 @@ def seed_bulk_logs(
                     "start": start,
                     "end": end,
                     "min_secs": min_age_days * 86400.0,
-                    # one second short of max_age_days: "strictly newer than" holds at insert time
-                    "span_secs": (max_age_days - min_age_days) * 86400.0 - 1.0,
+                    # an hour short of max_age_days: still "newer than max_age_days" when a check runs later
+                    "span_secs": max(0.0, (max_age_days - min_age_days) * 86400.0 - 3600.0),
                 },
             )
             inserted += cur.rowcount

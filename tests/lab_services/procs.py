@@ -118,7 +118,7 @@ class Postgres:
         self.proc.stop(signal.SIGINT, timeout=15)
 
 
-def start_postgres(base: Path) -> Postgres:
+def start_postgres(base: Path, port: int | None = None) -> Postgres:
     """initdb + postgres as the `postgres` OS user, trust auth, 127.0.0.1 only.
 
     The postmaster is started with Popen(user=...) rather than through runuser, so that the PID
@@ -144,7 +144,7 @@ def start_postgres(base: Path) -> Postgres:
         check=True,
         capture_output=True,
     )
-    port = free_port()
+    port = port or free_port()
     argv = [
         str(PG_BIN / "postgres"),
         "-D",
