@@ -213,6 +213,16 @@ def pytest_sessionstart(session: pytest.Session):
         handler = getattr(logging_plugin, name, None)
         if handler is not None:
             handler.addFilter(_ScrubLogs())
+    return (yield from _usage_error_on_config_error())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session):
+    return (yield from _usage_error_on_config_error())
+
+
+def _usage_error_on_config_error():
+    """In a hook wrapper: a ConfigError from settings ends the run as a usage error, in one message."""
     try:
         return (yield)
     except _config_error_types() as exc:
