@@ -112,4 +112,4 @@ def redis_server() -> Path:
     path = shutil.which("redis-server")
     if not path:
         raise RuntimeError("redis-server not found: run scripts/bootstrap (Debian package redis-server)")
-    return Path(path).resolve()
+    return Path(path)  # not resolved: redis-server is a symlink whose name selects its mode

@@ -55,7 +55,7 @@ class Retention:
 
 
 RETENTION_SQL = """
-SELECT (SELECT count(*) FROM public.channel_sync_logs WHERE created_at < now() - make_interval(days => %s)),
+SELECT (SELECT count(*) FROM public.channel_sync_logs WHERE created_at < now() - make_interval(days => %s::int)),
        (SELECT min(created_at) FROM public.channel_sync_logs),
        (SELECT max(created_at) FROM public.channel_sync_logs),
        (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'public.channel_sync_logs'::regclass),
@@ -72,7 +72,7 @@ STALE_SQL = """
 SELECT id, connection_id, operation_type, status, COALESCE(updated_at, created_at) AS last_update
 FROM public.channel_sync_logs
 WHERE status IN ('triggered', 'queued', 'running')
-  AND COALESCE(updated_at, created_at) < now() - make_interval(mins => %s)
+  AND COALESCE(updated_at, created_at) < now() - make_interval(mins => %s::int)
 ORDER BY last_update
 LIMIT 50
 """

@@ -85,6 +85,9 @@ def check_celery(settings: Settings, celery_app: Celery) -> Component:
         return component(False, {"workers": []}, BROKER_UNREACHABLE)
     try:
         replies = celery_app.control.inspect(timeout=settings.celery_inspect_timeout_seconds).ping() or {}
+        if not replies:
+            # A busy worker can miss one broadcast; no reply twice in a row is no worker.
+            replies = celery_app.control.inspect(timeout=settings.celery_inspect_timeout_seconds).ping() or {}
     except Exception as exc:  # noqa: BLE001
         log.warning("Celery inspect failed: %s", exc)
         return component(False, {"workers": []}, BROKER_UNREACHABLE)
