@@ -563,6 +563,26 @@ def _junit_could_not_check(path: Path) -> None:
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
+ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*", "environment.properties",
+                "executor.json", "categories.json")
+
+
+def _report_files(config: pytest.Config, run: Run) -> set[Path]:
+    """The files this run's reports wrote: the HTML and JUnit files, the Allure results, and all of
+    the reports folder (unless it is the project or the current folder, never scrubbed wholesale)."""
+    opt = config.option
+    files = {Path(p) for p in (getattr(opt, "htmlpath", None), getattr(opt, "xmlpath", None)) if p}
+    alluredir = getattr(opt, "allure_report_dir", None)
+    if alluredir:
+        files |= {f for pattern in ALLURE_FILES for f in Path(alluredir).glob(pattern)}
+    folder = run.reports_dir.resolve() if run.reports_dir else None
+    shared = {config.rootpath, *config.rootpath.parents, config.invocation_params.dir,
+              *config.invocation_params.dir.parents}
+    if folder and folder.is_dir() and folder not in shared:
+        files |= set(folder.rglob("*"))
+    return {f for f in files if f.is_file()}
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _is_worker(config) or RUN not in config.stash:
         return
@@ -574,10 +594,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     xml = Path(opt.xmlpath) if getattr(opt, "xmlpath", None) else None
     if xml and xml.is_file() and run.could_not_check:
         _junit_could_not_check(xml)
-    written = [p for p in (run.reports_dir, xml, getattr(opt, "htmlpath", None),
-                           getattr(opt, "allure_report_dir", None)) if p]
-    for path in written:  # after pytest-html and junitxml wrote their files (at session finish)
-        reporting.scrub_tree(path)
+    for path in _report_files(config, run):  # after pytest-html and junitxml wrote theirs (at session finish)
+        reporting.scrub_file(path)
     alluredir = getattr(opt, "allure_report_dir", None)
     if opt.allure_html and run.coverage is None:
         out = Path(opt.reports_dir)

@@ -135,11 +135,3 @@ def scrub_file(path: str | os.PathLike) -> bool:
         return True
     return False
 
-
-def scrub_tree(root: str | os.PathLike) -> int:
-    """Scrub every file under `root`; the number of files that changed."""
-    base = Path(root)
-    if not base.exists():
-        return 0
-    files = [base] if base.is_file() else [f for f in base.rglob("*") if f.is_file()]
-    return sum(scrub_file(f) for f in files)

@@ -240,3 +240,13 @@ def test_allure_html_without_the_cli_is_a_message_not_a_crash(pytester, monkeypa
     result = pytester.runpytest("--allure-html")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["allure report not rendered: the Allure CLI is missing*"])
+
+
+def test_only_report_files_are_scrubbed_never_the_project(pytester):
+    project(pytester, GREEN, conftest="from pms_runbook.secrets import Secret\nKEY = Secret('kEeP-me-in-my-file-99')\n")
+    notes = pytester.path / "notes.txt"
+    notes.write_text("kEeP-me-in-my-file-99\n")
+    result = pytester.runpytest("--reports-dir", ".")
+    assert result.ret == 0, out(result)
+    assert (pytester.path / "junit.xml").is_file()
+    assert notes.read_text() == "kEeP-me-in-my-file-99\n"  # not a report: left alone
