@@ -193,6 +193,15 @@ def db_host_port(url: str) -> tuple[str, int]:
     return host, port
 
 
+TCP_LIVENESS = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,  # ms
+}
+
+
 def connect(
     url: str, *, connect_timeout: float = 5, autocommit: bool = True, **kwargs: Any
 ) -> psycopg.Connection:
@@ -201,6 +210,10 @@ def connect(
     prepare_threshold=None: server-side prepared statements survive an ALTER TABLE on the
     connection and then fail with "cached plan must not change result type"; the lab drops and
     re-adds columns on purpose, so it never prepares.
+
+    tcp_user_timeout + keepalives: when a container's network is disconnected, an established
+    connection gets no RST, and a query on it would wait for the kernel's TCP retry limit
+    (many minutes). Unacknowledged data now aborts the connection after 5 s.
     """
     # libpq rounds connect_timeout down to whole seconds and treats < 2 as 2.
     timeout = max(2, int(round(connect_timeout)))
@@ -209,7 +222,7 @@ def connect(
         connect_timeout=timeout,
         autocommit=autocommit,
         prepare_threshold=None,
-        **kwargs,
+        **{**TCP_LIVENESS, **kwargs},
     )
     conn.execute("SET TIME ZONE 'UTC'")
     if not autocommit:

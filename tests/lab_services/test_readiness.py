@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import httpx
@@ -65,3 +67,78 @@ def test_redis_down_is_503_fast_and_recovers(lab):
         # Same port again, so backend and worker find it where they left it.
         lab.stack.redis = procs.start_redis(redis.base, port=redis.port)
     wait_ready(lab.backend_url, 60)
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers (a black-holed peer)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)  # held open, never read, never written
+
+    def close(self):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_ready_answers_in_time_when_db_and_redis_never_answer(lab):
+    silent = SilentServer()
+    try:
+        url = f"redis://127.0.0.1:{silent.port}/0"
+        _proc, backend = procs.start_backend(
+            lab.stack,
+            name="backend-blackhole",
+            extra_env={
+                "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{silent.port}/postgres",
+                "REDIS_URL": url,
+                "CELERY_BROKER_URL": url,
+                "CELERY_RESULT_BACKEND": url,
+            },
+        )
+        for _ in range(2):
+            started = time.monotonic()
+            response = httpx.get(backend + "/health/ready", timeout=10)
+            elapsed = time.monotonic() - started
+            assert response.status_code == 503
+            assert elapsed < 3.5, f"readiness took {elapsed:.1f}s against silent peers"
+            components = response.json()["components"]
+            assert {name: c["status"] for name, c in components.items()} == {
+                "db": "down",
+                "redis": "down",
+                "celery": "down",
+            }
+            assert components["celery"]["error"] == "Celery inspect timeout (broker may be unreachable)"
+        assert httpx.get(backend + "/health", timeout=2).status_code == 200
+    finally:
+        lab.stack.procs[-1].stop()
+        silent.close()
+
+
+def test_disabled_gates_report_skipped_and_do_not_fail_ready(lab):
+    _proc, backend = procs.start_backend(
+        lab.stack,
+        name="backend-gates-off",
+        extra_env={"ENABLE_REDIS_HEALTHCHECK": "false", "ENABLE_CELERY_HEALTHCHECK": "false"},
+    )
+    try:
+        response = httpx.get(backend + "/health/ready", timeout=10)
+        assert response.status_code == 200
+        components = response.json()["components"]
+        assert components["redis"] == {**components["redis"], "status": "up", "details": {"skipped": True}}
+        assert components["celery"]["details"] == {"skipped": True}
+    finally:
+        lab.stack.procs[-1].stop()

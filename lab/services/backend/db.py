@@ -57,10 +57,7 @@ class Database:
 
     def close(self) -> None:
         self._stop.set()
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn, _ in idle:
-            conn.close()
+        self._discard_idle()
 
     def _startup(self) -> None:
         s = self.settings
@@ -152,7 +149,10 @@ class Database:
                 try:
                     conn.execute("SELECT 1")
                 except psycopg.Error:
+                    # One dead idle connection means the others died with it (DB restart,
+                    # network gone): drop them all instead of timing out on each in turn.
                     conn.close()
+                    self._discard_idle()
                     continue
             return conn
         try:
@@ -160,6 +160,12 @@ class Database:
         except psycopg.OperationalError as exc:
             log.warning("Database connection failed: %s", describe_db_error(exc))
             raise DatabaseUnavailable(describe_db_error(exc)) from exc
+
+    def _discard_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
 
     def _checkin(self, conn: psycopg.Connection) -> None:
         reusable = (
