@@ -304,6 +304,12 @@ _SPECS: dict[str, _Spec] = {
                                     "failed_batch_threshold", "largest acceptable failed-batch share"),
     "ready_wait_seconds": _Spec("ready_wait", ("PMS_READY_WAIT",), None, "ready_wait_seconds",
                                 "seconds /health/ready may take after a deploy"),
+    "http_connect_timeout": _Spec(None, ("PMS_HTTP_CONNECT_TIMEOUT",), None, "http_connect_timeout",
+                                  "seconds to open a connection to a target (HTTP, and the DB's connect)"),
+    "http_read_timeout": _Spec(None, ("PMS_HTTP_READ_TIMEOUT",), None, "http_read_timeout",
+                               "seconds a target may stay silent mid-answer"),
+    "http_total_deadline": _Spec(None, ("PMS_HTTP_TOTAL_DEADLINE",), None, "http_total_deadline",
+                                 "seconds one HTTP answer may take in all (a slow trickle)"),
     "supabase_network": _Spec(None, ("PMS_SUPABASE_NETWORK",), "supabase_network", "supabase_network",
                               "Supabase Docker network"),
     "anon_key": _Spec(None, ("ANON_KEY", "SB_ANON_KEY", "SUPABASE_ANON_KEY"), "anon_key", None,
@@ -656,8 +662,15 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
     if ready_wait is not None and (ready_wait < 0 or not math.isfinite(ready_wait)):
         problems.append(f"ready_wait = {ready_wait} must be >= 0 seconds")
 
-    for f in ("http_connect_timeout", "http_read_timeout", "http_total_deadline", "ready_poll_seconds",
-              "batch_window_hours", "sync_log_stale_minutes"):
+    http_timeouts = {}
+    for f in ("http_connect_timeout", "http_read_timeout", "http_total_deadline"):
+        v = pick(f)
+        v = _number(f, v, float, problems) if v is not None else None
+        if v is not None and not (v > 0 and math.isfinite(v)):
+            problems.append(f"{f} = {v} ({sources.get(f)}) must be > 0 seconds")
+            v = None
+        http_timeouts[f] = v if v is not None else getattr(prof, f)
+    for f in ("ready_poll_seconds", "batch_window_hours", "sync_log_stale_minutes"):
         v = getattr(prof, f)
         if not (v > 0 and math.isfinite(v)):
             problems.append(f"{f} = {v} in profile {name} must be > 0")
@@ -699,9 +712,9 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         retention_days=retention if retention is not None else prof.retention_days,
         failed_batch_threshold=threshold if threshold is not None else prof.failed_batch_threshold,
         batch_window_hours=prof.batch_window_hours,
-        http_connect_timeout=prof.http_connect_timeout,
-        http_read_timeout=prof.http_read_timeout,
-        http_total_deadline=prof.http_total_deadline,
+        http_connect_timeout=http_timeouts["http_connect_timeout"],
+        http_read_timeout=http_timeouts["http_read_timeout"],
+        http_total_deadline=http_timeouts["http_total_deadline"],
         db_statement_timeout_ms=prof.db_statement_timeout_ms,
         ready_wait_seconds=ready_wait if ready_wait is not None else prof.ready_wait_seconds,
         ready_poll_seconds=prof.ready_poll_seconds,

@@ -257,6 +257,26 @@ def test_numbers_from_env_and_options(profiles):
     assert resolve(profiles, environ={"EXPECT_COMMIT": "95503f1"}).expected_commit == "95503f1"
 
 
+def test_http_timeouts_from_env_dotenv_and_profile(profiles):
+    s = resolve(profiles, environ={"PMS_HTTP_CONNECT_TIMEOUT": "0.5", "PMS_HTTP_READ_TIMEOUT": "2",
+                                   "PMS_HTTP_TOTAL_DEADLINE": "4.5"})
+    assert (s.http_connect_timeout, s.http_read_timeout, s.http_total_deadline) == (0.5, 2.0, 4.5)
+    assert s.sources["http_read_timeout"] == "environment PMS_HTTP_READ_TIMEOUT"
+    s = resolve(profiles, environ={"PMS_HTTP_READ_TIMEOUT": "3"}, dotenv={"PMS_HTTP_READ_TIMEOUT": "7",
+                                                                          "PMS_HTTP_TOTAL_DEADLINE": "9"})
+    assert (s.http_connect_timeout, s.http_read_timeout, s.http_total_deadline) == (3.0, 3.0, 9.0)
+    s = resolve(profiles, environ={"PMS_HTTP_CONNECT_TIMEOUT": " "})  # empty falls through to the profile
+    assert (s.http_connect_timeout, s.sources["http_connect_timeout"]) == (3.0, "profile lab")
+
+
+@pytest.mark.parametrize("value,words", [("0", "must be > 0"), ("-1", "must be > 0"), ("inf", "must be > 0"),
+                                         ("nan", "must be > 0"), ("soon", "not a number")])
+def test_http_timeouts_refuse_bad_values(profiles, value, words):
+    with pytest.raises(C.ConfigError) as e:
+        resolve(profiles, environ={"PMS_HTTP_TOTAL_DEADLINE": value})
+    assert "http_total_deadline" in str(e.value) and words in str(e.value)
+
+
 def test_urls_are_normalised(profiles):
     assert resolve(profiles, options={"api_url": "https://api.example.com/ "}).api_url == "https://api.example.com"
 
