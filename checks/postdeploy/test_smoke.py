@@ -2,6 +2,7 @@
 and refuses a call without one (401 or 403, never 200)."""
 import pytest
 
+from pms_runbook.gateway import token_problem
 from pms_runbook.pms_api import CONNECTIONS, diagnose_unauthorized
 from pms_runbook.redflag import red_flag
 
@@ -10,9 +11,15 @@ pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("03-auth.md#token-vali
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G4", "F5")
-def test_a_token_is_acquired(token):
-    # parse_token_response already refused an empty, "null" or not-three-part token (F5).
-    assert len(token.reveal().split(".")) == 3
+def test_a_token_is_acquired(token_answer, evidence):
+    evidence.attach_http(token_answer)
+    problem = token_problem(token_answer)
+    assert problem is None, red_flag(
+        f"no usable admin token from the auth gateway: {problem}",
+        observed=f"POST {token_answer.url} -> HTTP {token_answer.status}",
+        fix="400: check PMS_ADMIN_EMAIL / PMS_ADMIN_PASSWORD; 401: ANON_KEY (apikey header) is wrong or rotated; "
+            "an empty/null/not-three-part token: the script's variables are empty (set -u, write to a file first)",
+    )
 
 
 @pytest.mark.blocker
