@@ -20,7 +20,7 @@ TRIAGE = {
 
 
 @pytest.mark.blocker
-@pytest.mark.redflag("D2.1")
+@pytest.mark.redflag("D2.1", "G3")
 def test_health_answers_200_to_head(pms, evidence):
     answer = pms.head("/health")
     evidence.attach_http(answer)
@@ -33,7 +33,7 @@ def test_health_answers_200_to_head(pms, evidence):
 
 
 @pytest.mark.blocker
-@pytest.mark.redflag("D2.2")
+@pytest.mark.redflag("D2.2", "G3")
 def test_ready_answers_200_to_head(pms, readiness, evidence):
     answer = pms.head("/health/ready")
     evidence.attach_http(answer)
@@ -48,9 +48,9 @@ def test_ready_answers_200_to_head(pms, readiness, evidence):
 
 
 @pytest.mark.parametrize("component", [
-    pytest.param("db", marks=[pytest.mark.redflag("D2.3"), pytest.mark.blocker]),
-    pytest.param("redis", marks=[pytest.mark.redflag("D2.4"), pytest.mark.critical]),
-    pytest.param("celery", marks=[pytest.mark.redflag("D2.5"), pytest.mark.critical]),
+    pytest.param("db", marks=[pytest.mark.redflag("D2.3", "G3"), pytest.mark.blocker]),
+    pytest.param("redis", marks=[pytest.mark.redflag("D2.4", "G3"), pytest.mark.critical]),
+    pytest.param("celery", marks=[pytest.mark.redflag("D2.5", "G3"), pytest.mark.critical]),
 ])
 def test_ready_component_is_up(component, readiness, evidence):
     answer, ready = readiness

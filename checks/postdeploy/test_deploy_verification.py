@@ -4,6 +4,8 @@
     [2/3] GET /health/ready        200 (degraded mode may last ~60 s after a deploy: wait for it)
     [3/3] GET /api/v1/ops/version  source_commit starts with EXPECT_COMMIT (case-insensitive, >= 7 chars)
     admin: GET /api/ops/version?cb=<epoch> with Cache-Control: no-cache
+
+Golden path 2 (rollback verified) is the same gate with the previous commit as --expected-commit.
 """
 import pytest
 
@@ -43,7 +45,7 @@ def test_ready_within_the_wait(ready_after_deploy, settings, evidence):
 
 
 @pytest.mark.blocker
-@pytest.mark.redflag("G1", "D1.6")
+@pytest.mark.redflag("G1", "G2", "D1.6")
 def test_api_runs_the_expected_commit(pms, required_expected_commit, evidence):
     answer, version = pms.version()
     evidence.attach_http(answer)
@@ -56,7 +58,7 @@ def test_api_runs_the_expected_commit(pms, required_expected_commit, evidence):
 
 
 @pytest.mark.critical
-@pytest.mark.redflag("G1")
+@pytest.mark.redflag("G1", "G2")
 def test_admin_runs_the_expected_commit(admin_version, required_expected_commit, evidence):
     answer, version = admin_version
     evidence.attach_http(answer)
