@@ -6,10 +6,12 @@ naming the endpoint and what happened.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
 from pms_runbook.redflag import CouldNotCheck
@@ -62,6 +64,76 @@ class Answer:
         return scrub(text)
 
 
+# ---------------------------------------------------------------- the total deadline, down to each socket call
+#
+# httpx bounds each socket read by the read timeout, not a whole answer: a server that trickles a
+# byte every second never trips it, and while the status line and headers trickle in, nothing in
+# httpx looks at the clock. So every socket operation of a request is also bounded by what is left
+# of that request's total deadline (per thread: the sync client does its I/O in the calling thread).
+
+_deadline = threading.local()
+
+
+class _DeadlinePassed(Exception):
+    """The request's total deadline is over (not an httpcore error: httpx lets it through unmapped)."""
+
+
+def _bounded(timeout: float | None) -> float | None:
+    until = getattr(_deadline, "until", None)
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise _DeadlinePassed()
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, backend: httpcore.NetworkBackend):
+        self._backend = backend
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_tcp(host, port, _bounded(timeout), local_address,
+                                                         socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _bounded(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_by_deadline(client: httpx.Client) -> None:
+    """Wrap the network backend of each of the client's connection pools (httpx offers no public hook).
+    Should a future httpx lay them out differently, the body loop's own deadline check still holds,
+    and the self-tests (tests/unit/test_hostile_targets.py, a trickled status line) fail loudly."""
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)
+
+
 class Target:
     """One PMS host (API, admin or auth gateway) reached over HTTP with bounded timeouts."""
 
@@ -73,6 +145,7 @@ class Target:
             base_url=self.base_url, timeout=timeouts.httpx(), follow_redirects=follow_redirects,
             headers={"User-Agent": "pms-runbook"}, max_redirects=5,
         )
+        _bound_by_deadline(self._client)
         self.exchanges: list[Answer] = []
 
     def close(self) -> None:
@@ -96,8 +169,11 @@ class Target:
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token.reveal()}"
         url = f"{self.base_url}{path}"
+        trickle = CouldNotCheck(f"{method} {url}", f"the answer did not complete within "
+                                f"{self.timeouts.total:g}s (slow trickle)")
+        started = time.monotonic()
+        _deadline.until = started + self.timeouts.total
         try:
-            started = time.monotonic()
             with self._client.stream(method, path, headers=hdrs, **kwargs) as resp:
                 body = bytearray()
                 for chunk in resp.iter_bytes():
@@ -106,23 +182,30 @@ class Target:
                         raise CouldNotCheck(f"{method} {url}", f"the answer is larger than {MAX_BODY} bytes")
                     # Each chunk is bounded by the read timeout; a slow trickle is bounded here.
                     if time.monotonic() - started > self.timeouts.total:
-                        raise CouldNotCheck(f"{method} {url}", f"the answer did not complete within "
-                                            f"{self.timeouts.total:.0f}s (slow trickle)")
+                        raise trickle
                 answer = Answer(method, url, resp.status_code, dict(resp.headers), bytes(body),
                                 (time.monotonic() - started) * 1000, dict(resp.request.headers))
+        except _DeadlinePassed:
+            raise trickle from None
         except httpx.TooManyRedirects:
             raise CouldNotCheck(f"{method} {url}", "it redirects in a loop") from None
-        except httpx.ConnectTimeout:
-            raise CouldNotCheck(f"{method} {url}", f"no connection within {self.timeouts.connect:.0f}s "
-                                f"({self.name} unreachable)") from None
-        except httpx.ReadTimeout:
-            raise CouldNotCheck(f"{method} {url}", f"no answer within {self.timeouts.read:.0f}s "
-                                f"({self.name} accepts connections but does not answer)") from None
+        except httpx.TimeoutException as exc:
+            if time.monotonic() >= _deadline.until - 0.01:
+                raise trickle from None  # a read or connect cut short by the total deadline
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise CouldNotCheck(f"{method} {url}", f"no connection within {self.timeouts.connect:g}s "
+                                    f"({self.name} unreachable)") from None
+            if isinstance(exc, httpx.ReadTimeout):
+                raise CouldNotCheck(f"{method} {url}", f"no answer within {self.timeouts.read:g}s "
+                                    f"({self.name} accepts connections but does not answer)") from None
+            raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         except httpx.ConnectError as exc:
             raise CouldNotCheck(f"{method} {url}", f"the connection failed: {_reason(exc)} "
                                 f"({self.name} down or wrong URL)") from None
         except httpx.HTTPError as exc:
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
+        finally:
+            _deadline.until = None
         self.exchanges.append(answer)
         return answer
 
