@@ -28,6 +28,15 @@ def parsed(answer: Answer, parse: Callable):
                             f"{answer.status}): {exc.excerpt!r}") from None
 
 
+def answered(answer: Answer) -> str:
+    """"HTTP 302 (a redirect to X, not followed ...)" or "HTTP 500": the status, and where a redirect points."""
+    location = answer.headers.get("location")
+    if 300 <= answer.status < 400 and location:
+        return (f"HTTP {answer.status} (a redirect to {location[:200]}, not followed: check the URL's scheme, "
+                "host and path)")
+    return f"HTTP {answer.status}"
+
+
 def diagnose_unauthorized(answer: Answer, token: Secret | None) -> str:
     """Top-5 #3: tell an expired token from a signature mismatch from a missing token."""
     detail = ""
@@ -60,7 +69,7 @@ def expect_ok(answer: Answer, token: Secret | None = None) -> Answer:
         raise CouldNotCheck(answer.endpoint, f"it answered 503 (service unavailable): "
                             f"{answer.body[:200].decode(errors='replace')}",
                             hint=f"check /health/ready and Step 2 ({see('02-database.md#db-dns--degraded-mode')})")
-    raise CouldNotCheck(answer.endpoint, f"it answered HTTP {answer.status}: "
+    raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}: "
                         f"{answer.body[:200].decode(errors='replace')}")
 
 
@@ -76,7 +85,7 @@ class PmsApi:
     def readiness(self) -> tuple[Answer, "parsers.Readiness"]:
         answer = self.target.get("/health/ready")
         if answer.status not in (200, 503):
-            raise CouldNotCheck(answer.endpoint, f"it answered HTTP {answer.status}, neither 200 nor 503")
+            raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}, neither 200 nor 503")
         return answer, parsed(answer, parsers.parse_readiness)
 
     def liveness(self) -> tuple[Answer, "parsers.Liveness"]:
