@@ -178,8 +178,8 @@ def services(
         ),
         "auth": Service(
             role="auth",
-            command=[py, "-m", "uvicorn", "lab.services.auth.main:app", "--host", "0.0.0.0", "--port", "9999",
-                     "--no-access-log"],
+            # Access log on: it shows how many tokens a run asked for (once per run, even under xdist).
+            command=[py, "-m", "uvicorn", "lab.services.auth.main:app", "--host", "0.0.0.0", "--port", "9999"],
             networks=[sb], ports={"9999/tcp": ("127.0.0.1", state.ports.auth)}, mounts=mounts("auth"),
             env={**PY_ENV, "JWT_SECRET": state.secrets.jwt_secret, "ANON_KEY": state.secrets.anon_key,
                  "JWT_EXP": "3600", "SITE_URL": state.auth_url,

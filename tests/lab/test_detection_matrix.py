@@ -55,3 +55,22 @@ def test_every_lab_fault_is_in_the_matrix():
 def test_detection_matrix_doc_is_current():
     doc = Path(__file__).resolve().parents[2] / "docs" / "detection-matrix.md"
     assert doc.read_text() == render(), "regenerate: python -m tests.lab.matrix > docs/detection-matrix.md"
+
+
+@pytest.mark.parametrize("selection", [["-m", "daily"], ["-m", "daily", "-n", "2"], ["-m", "weekly or monthly"]])
+def test_healthy_lab_selection_is_all_clear_with_nothing_skipped(selection, lab_state, run_suite):
+    run = run_suite(*selection)
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.outcomes and set(run.outcomes.values()) == {"passed"}, run.not_passed()
+
+
+def test_token_is_fetched_once_per_run_under_xdist(lab_state, run_suite):
+    import docker
+
+    gateway = docker.from_env().containers.get("supabase-auth")
+    since = int(__import__("time").time())
+    run = run_suite("-m", "daily", "-n", "2")
+    assert run.returncode == 0, run.output[-3000:]
+    grants = [line for line in gateway.logs(since=since).decode().splitlines()
+              if "POST /auth/v1/token" in line]
+    assert len(grants) == 1, grants
