@@ -147,6 +147,9 @@ class Target:
         )
         _bound_by_deadline(self._client)
         self.exchanges: list[Answer] = []
+        # Once the host has let a request time out, later checks say so at once instead of each
+        # waiting out its own timeout: a black-holed target costs one timeout, not one per check.
+        self.silent: str | None = None
 
     def close(self) -> None:
         self._client.close()
@@ -169,6 +172,17 @@ class Target:
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token.reveal()}"
         url = f"{self.base_url}{path}"
+        if self.silent:
+            raise CouldNotCheck(f"{method} {url}", f"{self.name} did not answer an earlier request "
+                                f"({self.silent}); not waiting for it again")
+        try:
+            return self._exchange(method, path, url, hdrs, **kwargs)
+        except CouldNotCheck as exc:
+            if exc.because.startswith(("no answer within", "no connection within")):  # silence, not a refusal
+                self.silent = exc.because
+            raise
+
+    def _exchange(self, method: str, path: str, url: str, hdrs: dict, **kwargs) -> Answer:
         trickle = CouldNotCheck(f"{method} {url}", f"the answer did not complete within "
                                 f"{self.timeouts.total:g}s (slow trickle)")
         started = time.monotonic()

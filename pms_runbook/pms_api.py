@@ -17,6 +17,7 @@ from pms_runbook.secrets import Secret
 
 CONNECTIONS = "/api/v1/channel-connections/"
 PAGE = 200  # the documented maximum of sync-batches?limit
+FIRST_PAGE = 50  # a day of batches fits: most connections need one small answer
 
 
 def parsed(answer: Answer, parse: Callable):
@@ -104,18 +105,17 @@ class PmsApi:
     def batches_since(self, token: Secret, connection_id: str, since: datetime) -> list["parsers.Batch"]:
         """Newest first, page by page, until the window is covered."""
         batches: list[parsers.Batch] = []
-        offset = 0
+        offset, limit = 0, FIRST_PAGE
         while True:
             answer = expect_ok(self.target.get(
                 f"/api/v1/channel-connections/{connection_id}/sync-batches",
-                params={"limit": PAGE, "offset": offset, "status": "any"}, token=token), token)
+                params={"limit": limit, "offset": offset, "status": "any"}, token=token), token)
             page = parsed(answer, parsers.parse_batch_list)
             batches.extend(page)
-            oldest = min((b.created_at_min or b.updated_at_max for b in page if (b.created_at_min or b.updated_at_max)),
-                         default=None)
-            if len(page) < PAGE or oldest is None or oldest < since or offset > 50 * PAGE:
+            oldest = min((b.when for b in page if b.when), default=None)
+            if len(page) < limit or oldest is None or oldest < since or offset > 50 * PAGE:
                 return batches
-            offset += PAGE
+            offset, limit = offset + limit, PAGE
 
     def batch_detail(self, token: Secret, connection_id: str, batch_id: str) -> tuple[Answer, "parsers.Batch"]:
         answer = expect_ok(self.target.get(
