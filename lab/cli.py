@@ -8,7 +8,7 @@
     pms-lab heal [FAULT]             heal one fault, or all of them
     pms-lab deploy --commit SHA      redeploy the PMS containers with a new SOURCE_COMMIT
     pms-lab logs NAME [--tail N]     a container's log
-    pms-lab seed-logs ROWS           bulk sync-log rows, for benchmarks
+    pms-lab seed-logs ROWS [--min-age-days D --max-age-days D]   bulk sync-log rows, for benchmarks
 """
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p_logs.add_argument("--tail", type=int, default=100)
     p_bulk = sub.add_parser("seed-logs", help="insert bulk sync-log rows (benchmarks)")
     p_bulk.add_argument("rows", type=int)
+    p_bulk.add_argument("--min-age-days", type=int, default=1)
+    p_bulk.add_argument("--max-age-days", type=int, default=89)
     args = parser.parse_args(argv)
 
     from lab import faults, stack
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         from lab import seed
 
         with stack.db_connect(state) as conn:
-            seed.seed_bulk_logs(conn, args.rows)
+            seed.seed_bulk_logs(conn, args.rows, min_age_days=args.min_age_days, max_age_days=args.max_age_days)
         return 0
     return 2
 
