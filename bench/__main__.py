@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,12 +158,12 @@ class LatencyProxy:
 def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
     """Step 4 over 500 connections: concurrent (16) against one request at a time, same run, on loopback
     and through a 20 ms one-way (40 ms round trip) link."""
+    from lab.state import LabState
     from pms_runbook import parsers
     from pms_runbook.gateway import request_token
     from pms_runbook.http import Target, Timeouts
     from pms_runbook.pms_api import PmsApi
     from pms_runbook.secrets import Secret
-    from lab.state import LabState
 
     pms_lab("down", "--volumes")
     pms_lab("up", "--connections", str(connections))
@@ -180,7 +180,7 @@ def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
 
     token = parsers.parse_token_response(request_token(Target(state.auth_url, Timeouts()), S).body).access_token
     proxy = LatencyProxy(state.ports.api, one_way_ms / 1000)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for link, url in (("loopback", state.api_url), (f"{2 * one_way_ms:g} ms round trip", f"http://127.0.0.1:{proxy.port}")):
         api = Target(url, Timeouts())
         ids = [c.id for c in PmsApi(api).connections(token) if c.active]
@@ -240,7 +240,7 @@ def main() -> None:
     parser.add_argument("names", nargs="*", choices=[*BENCHES, []], default=[])
     names = parser.parse_args().names or list(BENCHES)
     emit("machine", cores=__import__("os").cpu_count(), python=sys.version.split()[0],
-         date=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+         date=datetime.now(UTC).isoformat(timespec="seconds"))
     for name in names:
         BENCHES[name]()
     if "step4" in names or "sql" in names:

@@ -37,7 +37,7 @@ class ContainerSet:
     def named(self, name: str):
         return next((c for c in self.containers if c.name == name), None)
 
-    def matching(self, prefix: str) -> "ContainerSet":
+    def matching(self, prefix: str) -> ContainerSet:
         """Containers whose name is the prefix or starts with it (pms-worker matches pms-worker-v2)."""
         return ContainerSet(tuple(c for c in self.containers if c.name == prefix or c.name.startswith(prefix)))
 

@@ -6,9 +6,9 @@ the reason and the runbook's pointer, never a raw traceback.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Callable
 
 from pms_runbook import parsers
 from pms_runbook.http import Answer, Target
@@ -83,26 +83,26 @@ class PmsApi:
     def head(self, path: str) -> Answer:
         return self.target.head(path)
 
-    def readiness(self) -> tuple[Answer, "parsers.Readiness"]:
+    def readiness(self) -> tuple[Answer, parsers.Readiness]:
         answer = self.target.get("/health/ready")
         if answer.status not in (200, 503):
             raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}, neither 200 nor 503")
         return answer, parsed(answer, parsers.parse_readiness)
 
-    def liveness(self) -> tuple[Answer, "parsers.Liveness"]:
+    def liveness(self) -> tuple[Answer, parsers.Liveness]:
         answer = self.target.get("/health")
         return answer, (parsed(answer, parsers.parse_liveness) if answer.status == 200 else None)
 
-    def version(self) -> tuple[Answer, "parsers.Version"]:
+    def version(self) -> tuple[Answer, parsers.Version]:
         answer = expect_ok(self.target.get("/api/v1/ops/version"))
         return answer, parsed(answer, parsers.parse_version)
 
     # --- channel manager (Step 4) ---
-    def connections(self, token: Secret) -> list["parsers.Connection"]:
+    def connections(self, token: Secret) -> list[parsers.Connection]:
         answer = expect_ok(self.target.get(CONNECTIONS, token=token), token)
         return parsed(answer, parsers.parse_connection_list)
 
-    def batches_since(self, token: Secret, connection_id: str, since: datetime) -> list["parsers.Batch"]:
+    def batches_since(self, token: Secret, connection_id: str, since: datetime) -> list[parsers.Batch]:
         """Newest first, page by page, until the window is covered."""
         batches: list[parsers.Batch] = []
         offset, limit = 0, FIRST_PAGE
@@ -117,13 +117,13 @@ class PmsApi:
                 return batches
             offset, limit = offset + limit, PAGE
 
-    def batch_detail(self, token: Secret, connection_id: str, batch_id: str) -> tuple[Answer, "parsers.Batch"]:
+    def batch_detail(self, token: Secret, connection_id: str, batch_id: str) -> tuple[Answer, parsers.Batch]:
         answer = expect_ok(self.target.get(
             f"/api/v1/channel-connections/{connection_id}/sync-batches/{batch_id}", token=token), token)
         return answer, parsed(answer, parsers.parse_batch)
 
     def sync_history(self, token: Secret, connection_ids: list[str], *, hours: int,
-                     now: datetime) -> dict[str, list["parsers.Batch"]]:
+                     now: datetime) -> dict[str, list[parsers.Batch]]:
         """Every connection's batches of the window, fetched concurrently (hundreds of connections)."""
         since = now - timedelta(hours=hours)
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(connection_ids) or 1))) as pool:

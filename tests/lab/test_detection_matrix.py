@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.matrix import ALL, MATRIX, PROVEN_ELSEWHERE, R, TIMED, render
+from tests.lab.matrix import ALL, MATRIX, PROVEN_ELSEWHERE, TIMED, R, render
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import docker
 import psycopg
@@ -31,10 +31,10 @@ def test_checks_write_nothing_and_change_no_container(lab_state, run_suite):
     try:
         time.sleep(1.5)  # statistics are flushed about once a second
         writes_before = _writes(dsn)
-        since = datetime.now(timezone.utc)
+        since = datetime.now(UTC)
         run = run_suite(*EVERY_SELECTION, "--expected-commit", lab_state.commit)
         assert run.returncode == 0, run.output[-3000:]
-        until = datetime.now(timezone.utc)
+        until = datetime.now(UTC)
         time.sleep(1.5)
         writes_after = _writes(dsn)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -222,10 +222,10 @@ def test_trigger_first_fails_stale_in_flight_logs(api, db, lab):
     tag = "test-stale"
     cid = seed.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
     try:
-        old = datetime.now(timezone.utc) - timedelta(hours=2)
+        old = datetime.now(UTC) - timedelta(hours=2)
         stale = seed.insert_batch(db, cid, ["running", "triggered", "queued"], old, tag=tag)
         fresh = seed.insert_batch(
-            db, cid, ["running"], datetime.now(timezone.utc) - timedelta(minutes=5), tag=tag
+            db, cid, ["running"], datetime.now(UTC) - timedelta(minutes=5), tag=tag
         )
         response = api.post(f"/api/v1/channel-connections/{cid}/sync", json={"sync_type": "availability"})
         assert response.status_code == 200, response.text
@@ -308,7 +308,7 @@ def test_batch_list_shape_order_and_paging(api, lab):
 def test_batch_status_counting_and_precedence(api, db, lab):
     tag = "test-precedence"
     cid = seed.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cases = {
         "failed wins over running": (
             ["success", "failed", "running"],

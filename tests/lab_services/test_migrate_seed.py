@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -158,7 +158,7 @@ def test_insert_batch_add_connection_and_delete_tagged(seeded):
         (cid,),
     ).fetchone()
     assert row == ("paused", False, "vrbo", "vrbo", "t-fault")
-    when = datetime.now(timezone.utc) - timedelta(hours=3)
+    when = datetime.now(UTC) - timedelta(hours=3)
     bid = seed.insert_batch(conn, cid, ["running", "failed", "queued"], when, tag="t-fault")
     rows = conn.execute(
         "SELECT operation_type, status, updated_at - created_at, error IS NOT NULL, "
@@ -195,7 +195,7 @@ def test_bulk_logs_stay_in_their_window_and_runbook_queries_use_indexes(seeded):
         conn.execute("""SELECT min(created_at), max(created_at), count(*) FROM channel_sync_logs
                                         WHERE details->>'source' = 'lab_bulk'""").fetchone()
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert n == 30_001 and now - oldest < timedelta(days=89) and now - newest >= timedelta(days=1)
     batch_sizes = conn.execute("""SELECT count(*) FROM channel_sync_logs WHERE details->>'source' = 'lab_bulk'
                                   GROUP BY batch_id""").fetchall()
