@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(status, indent=2))
         else:
             _print_endpoints(status)
-            for role, c in status["containers"].items():
+            for c in status["containers"].values():
                 print(f"  {c['name']:16} {c['state']:10} {' '.join(c.get('networks', []))}")
         return 0
     if args.cmd == "break":

@@ -7,9 +7,9 @@ Both are idempotent. Rows a fault adds carry `details->>'lab_fault'`, so healing
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from lab import stack
 from lab.state import REPO_ROOT, LabState
@@ -102,7 +102,7 @@ def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str],
         if exists:
             return
         cid = seed.add_connection(conn, _ops_agency(conn), status="active", platform_type="booking_com", tag=tag)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for statuses, age in batches:
             seed.insert_batch(conn, cid, statuses, now - age, tag=tag)
 
@@ -360,7 +360,7 @@ class OldSyncLogs:
             cid = conn.execute(
                 "SELECT id FROM channel_connections WHERE status = 'active' ORDER BY created_at LIMIT 1"
             ).fetchone()[0]
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for days in (200, 250, 300, 350, 400):
                 seed.insert_batch(conn, cid, ["success"] * 3, now - timedelta(days=days), tag=cls.TAG)
 
@@ -471,7 +471,8 @@ class AnonKeyRotated:
         stack.wait_until(lambda: _http_status(f"{state.auth_url}/auth/v1/health") == 200, 30, what="the gateway")
 
 
-@fault("token-expired", "the gateway issues tokens that are already expired (JWT expiry 0): the API answers 401 Token has expired")
+@fault("token-expired",
+       "the gateway issues tokens that are already expired (JWT expiry 0): the API answers 401 Token has expired")
 class TokenExpired:
     @staticmethod
     def inject(state):

@@ -22,7 +22,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import psycopg
@@ -151,7 +151,7 @@ def seed(
     if existing is not None:
         return existing
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rng = random.Random(rng_seed)
     rows = _Rows()
     n_special = 2 if connections >= 3 else 0

@@ -294,7 +294,7 @@ def wait_for_db(state: LabState, timeout: float = 60) -> None:
                 return
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
-                raise SystemExit(f"pms-lab: supabase-db not accepting connections after {timeout:.0f}s: {exc}")
+                raise SystemExit(f"pms-lab: supabase-db not accepting connections after {timeout:.0f}s: {exc}") from None
             time.sleep(0.3)
 
 

@@ -66,7 +66,7 @@ class LabState:
         return self.home / "state.json"
 
     @classmethod
-    def load(cls) -> "LabState":
+    def load(cls) -> LabState:
         path = lab_home() / "state.json"
         if not path.exists():
             return cls()

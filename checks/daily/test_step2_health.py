@@ -34,8 +34,8 @@ def test_health_answers_200_to_head(pms, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("D2.2", "G3")
-def test_ready_answers_200_to_head(pms, readiness, evidence):
-    answer = pms.head("/health/ready")
+def test_ready_answers_200_to_head(ready_head, readiness, evidence):
+    answer = ready_head
     evidence.attach_http(answer)
     _, ready = readiness
     down = ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"

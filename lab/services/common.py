@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,12 +72,12 @@ def env_float(name: str, default: float, env: Env | None = None) -> float:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso_z(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and a Z, the way Node prints Date.toISOString()."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- logging -----------------------------------------------------------------------------------

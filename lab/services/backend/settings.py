@@ -32,7 +32,7 @@ class Settings:
     ready_deadline_seconds: float
 
     @classmethod
-    def from_env(cls, env: Env | None = None) -> "Settings":
+    def from_env(cls, env: Env | None = None) -> Settings:
         url = env_str("DATABASE_URL", None, env)
         redis_url = env_str("REDIS_URL", None, env)
         broker = env_str("CELERY_BROKER_URL", None, env) or redis_url
