@@ -194,7 +194,8 @@ def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
     token = parsers.parse_token_response(request_token(Target(state.auth_url, Timeouts()), S).body).access_token
     proxy = LatencyProxy(state.ports.api, one_way_ms / 1000)
     now = datetime.now(UTC)
-    for link, url in (("loopback", state.api_url), (f"{2 * one_way_ms:g} ms round trip", f"http://127.0.0.1:{proxy.port}")):
+    links = (("loopback", state.api_url), (f"{2 * one_way_ms:g} ms round trip", f"http://127.0.0.1:{proxy.port}"))
+    for link, url in links:
         api = Target(url, Timeouts())
         ids = [c.id for c in PmsApi(api).connections(token) if c.active]
         results = {}
