@@ -245,7 +245,8 @@ def bench_sql(rows: int = 5_000_000) -> None:
     conn.close()
 
 
-BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "dead": bench_dead, "step4": bench_step4, "sql": bench_sql}
+BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "dead": bench_dead,
+           "step4": bench_step4, "sql": bench_sql}
 
 
 def main() -> None:
