@@ -285,64 +285,23 @@ class SchemaDrift:
             migrate.apply(conn)
 
 
-@fault("failed-batches", "an active connection whose last 24 h of sync batches are 40 % failed")
-class FailedBatches:
-    TAG = "failed-batches"
-
-    @classmethod
-    def inject(cls, state):
-        ok = ["success"] * 3
-        failed = ["success", "failed", "success"]
-        # 4 of 10 batches failed (40 %), 4 of 30 sync logs (13 %): both over the 10 % of the runbook.
-        history = [(failed if i in (1, 3, 5, 7) else ok, timedelta(hours=2 * i + 1)) for i in range(10)]
-        _tagged_connection(state, cls.TAG, history)
-
-    @classmethod
-    def heal(cls, state):
-        _remove_tagged(state, cls.TAG)
+def history_fault(name: str, summary: str, history: list[tuple[list[str], timedelta]]) -> None:
+    """A fault that is an active connection whose recent sync history is `history` (statuses per batch, age)."""
+    FAULTS[name] = Fault(name, summary, lambda state: _tagged_connection(state, name, history),
+                         lambda state: _remove_tagged(state, name))
 
 
-@fault("stuck-batches", "an active connection whose every recent batch is stuck running")
-class StuckBatches:
-    TAG = "stuck-batches"
-
-    @classmethod
-    def inject(cls, state):
-        history = [(["running", "triggered", "triggered"], timedelta(hours=h, minutes=10)) for h in (1, 3, 5, 7)]
-        _tagged_connection(state, cls.TAG, history)
-
-    @classmethod
-    def heal(cls, state):
-        _remove_tagged(state, cls.TAG)
-
-
-@fault("unexpected-status", "a recent batch holds a status outside the lifecycle (status_counts.other > 0)")
-class UnexpectedStatus:
-    TAG = "unexpected-status"
-
-    @classmethod
-    def inject(cls, state):
-        history = [(["success"] * 3, timedelta(hours=2 * i + 1)) for i in range(6)]
-        history.append((["success", "cancelled", "success"], timedelta(minutes=40)))
-        _tagged_connection(state, cls.TAG, history)
-
-    @classmethod
-    def heal(cls, state):
-        _remove_tagged(state, cls.TAG)
-
-
-@fault("no-recent-batches", "an active connection with no sync batch in the last 24 h")
-class NoRecentBatches:
-    TAG = "no-recent-batches"
-
-    @classmethod
-    def inject(cls, state):
-        history = [(["success"] * 3, timedelta(days=d)) for d in (2, 3, 5)]
-        _tagged_connection(state, cls.TAG, history)
-
-    @classmethod
-    def heal(cls, state):
-        _remove_tagged(state, cls.TAG)
+_OK, _ONE_FAILED = ["success"] * 3, ["success", "failed", "success"]
+# 4 of 10 batches failed (40 %), 4 of 30 sync logs (13 %): both over the runbook's 10 %.
+history_fault("failed-batches", "an active connection whose last 24 h of sync batches are 40 % failed",
+              [(_ONE_FAILED if i in (1, 3, 5, 7) else _OK, timedelta(hours=2 * i + 1)) for i in range(10)])
+history_fault("stuck-batches", "an active connection whose every recent batch is stuck running",
+              [(["running", "triggered", "triggered"], timedelta(hours=h, minutes=10)) for h in (1, 3, 5, 7)])
+history_fault("unexpected-status", "a recent batch holds a status outside the lifecycle (status_counts.other > 0)",
+              [(_OK, timedelta(hours=2 * i + 1)) for i in range(6)]
+              + [(["success", "cancelled", "success"], timedelta(minutes=40))])
+history_fault("no-recent-batches", "an active connection with no sync batch in the last 24 h",
+              [(_OK, timedelta(days=d)) for d in (2, 3, 5)])
 
 
 @fault("old-sync-logs", "channel_sync_logs holds rows up to 400 days old, beyond the retention window")

@@ -355,7 +355,7 @@ ENDPOINTS = {
     "daily": {
         "test_deployed_commit_is_the_expected_one": API_VERSION,
         "test_health_answers_200_to_head": ("HEAD", "/health"),
-        "test_ready_answers_200_to_head": READY,
+        "test_ready_answers_200_to_head": ("HEAD", "/health/ready"),
         "test_ready_component_is_up[db]": READY,
         "test_ready_component_is_up[redis]": READY,
         "test_ready_component_is_up[celery]": READY,
@@ -388,17 +388,18 @@ ENDPOINTS = {
 R, C, OK = "red flag", "could not check", "passed"
 # Checks whose outcome is not "could not check" under a hostile mode; every other one is.
 STATUS_RED_FLAGS = {  # a non-200 status is itself what these checks look for
-    "daily": {"test_health_answers_200_to_head": R},
+    "daily": {"test_health_answers_200_to_head": R, "test_ready_answers_200_to_head": R},
     "postdeploy": {"test_health_is_200": R, "test_api_accepts_the_gateway_token": R, "test_a_token_is_acquired": R,
                    "test_channel_manager_refuses_a_call_without_token": R},
 }
 BAD_200 = {  # 200 with a body no parser accepts
-    "daily": {"test_health_answers_200_to_head": OK},
+    "daily": {"test_health_answers_200_to_head": OK, "test_ready_answers_200_to_head": OK},
     # the token check judges the gateway's answer (an unreadable token is a red flag, F5); the JWT
     # check has no token to try (could not check); 200 without a token is auth not enforced
     "postdeploy": {"test_a_token_is_acquired": R, "test_channel_manager_refuses_a_call_without_token": R},
 }
-HEAD_OK = {"daily": {"test_health_answers_200_to_head": OK}, "postdeploy": {}}  # a HEAD answer has no body
+HEAD_OK = {"daily": {"test_health_answers_200_to_head": OK, "test_ready_answers_200_to_head": OK},
+           "postdeploy": {}}  # a HEAD answer has no body
 EXPECTED = {
     "html500": STATUS_RED_FLAGS,
     "html502": STATUS_RED_FLAGS,
@@ -534,7 +535,7 @@ def test_the_reasons_of_hostile_answers(runs):
         "redirect-daily": ("test_deployed_commit_is_the_expected_one",
                            "HTTP 302 (a redirect to /api/v1/ops/version, not followed"),
         "empty-postdeploy": ("test_api_accepts_the_gateway_token", "empty body"),
-        "huge-daily": ("test_ready_answers_200_to_head", f"the answer is larger than {MAX_BODY} bytes"),
+        "huge-daily": ("test_ready_component_is_up[db]", f"the answer is larger than {MAX_BODY} bytes"),
         "trickle-daily": ("test_health_answers_200_to_head",
                           f"did not complete within {HOSTILE['total']:g}s (slow trickle)"),
         "trickle_body-postdeploy": ("test_channel_manager_refuses_a_call_without_token",
