@@ -54,6 +54,14 @@ def diagnose_unauthorized(answer: Answer, token: Secret | None) -> str:
             f"for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
 
 
+def down_summary(ready: parsers.Readiness | None) -> str:
+    """The components /health/ready reports down, with their errors: 'db: connection refused, ...'."""
+    if ready is None:
+        return "-"
+    return ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
+                     for n in ready.down_components) or "-"
+
+
 def expect_ok(answer: Answer, token: Secret | None = None) -> Answer:
     """200, or the reason this endpoint cannot be read, in the runbook's terms."""
     if answer.status == 200:

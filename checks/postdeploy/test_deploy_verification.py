@@ -10,6 +10,7 @@ Golden path 2 (rollback verified) is the same gate with the previous commit as -
 import pytest
 
 from pms_runbook.parsers import commit_matches
+from pms_runbook.pms_api import down_summary
 from pms_runbook.redflag import red_flag
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("01-deployment.md#deployment-process")]
@@ -33,8 +34,7 @@ def test_health_is_200(pms, evidence):
 def test_ready_within_the_wait(ready_after_deploy, settings, evidence):
     waited, answer, ready = ready_after_deploy
     evidence.attach_http(answer)
-    down = ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
-                     for n in ready.down_components) if ready else "-"
+    down = down_summary(ready)
     assert answer.status == 200, red_flag(
         f"/health/ready still {answer.status} after waiting {waited:.0f}s (limit {settings.ready_wait_seconds:.0f}s)",
         observed=f"components down: {down}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import threading
 from typing import Any
 
 import redis
@@ -72,7 +73,39 @@ def check_redis(settings: Settings) -> Component:
         return component(False, {"ping": False}, str(exc) or type(exc).__name__)
 
 
+class _SingleFlight:
+    """Concurrent probes share one Celery inspect: two broadcasts in flight from one process steal each
+    other's replies (uptime monitors and the runbook send HEAD and GET side by side)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: cf.Future | None = None
+
+    def run(self, fn):
+        with self._lock:
+            future, leader = self._current, False
+            if future is None:
+                future, leader = cf.Future(), True
+                self._current = future
+        if leader:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._current = None
+        return future.result()
+
+
+_celery_flight = _SingleFlight()
+
+
 def check_celery(settings: Settings, celery_app: Celery) -> Component:
+    return _celery_flight.run(lambda: _check_celery(settings, celery_app))
+
+
+def _check_celery(settings: Settings, celery_app: Celery) -> Component:
     if not settings.enable_celery_healthcheck:
         return component(True, {"skipped": True})
     if not settings.celery_broker_url:
