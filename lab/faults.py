@@ -469,6 +469,24 @@ class WorkerOldCommit:
 SLOW_READY_SECONDS = 15
 
 
+def _reconnector_pidfile(state: LabState):
+    return state.home / "slow-ready.pid"
+
+
+def _stop_reconnector(state: LabState) -> None:
+    """End the pending reconnect this fault started (by its PID), so an old one cannot heal a new break."""
+    import os
+    import signal
+
+    pidfile = _reconnector_pidfile(state)
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+        pidfile.unlink(missing_ok=True)
+
+
 @fault("slow-ready", f"pms-backend loses supabase-db right after a deploy; the network returns "
                      f"{SLOW_READY_SECONDS}s later (degraded mode, then ready)")
 class SlowReady:
@@ -477,24 +495,32 @@ class SlowReady:
         import subprocess
         import sys
 
+        _stop_reconnector(state)
         c = stack.client()
         backend = _container("backend")
         backend.reload()
         if state.supabase_network in backend.attrs["NetworkSettings"]["Networks"]:
             c.networks.get(state.supabase_network).disconnect(backend)
         # The network comes back on its own, as the auto-heal cron would do it; heal does it at once.
-        subprocess.Popen([sys.executable, "-m", "lab.faults", "reconnect-backend", str(SLOW_READY_SECONDS)],
-                         cwd=REPO_ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-m", "lab.faults", "reconnect-backend", str(SLOW_READY_SECONDS)],
+                                cwd=REPO_ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _reconnector_pidfile(state).write_text(str(proc.pid))
         _wait_ready_code(state, 503)
 
-    heal = DbNetworkDisconnect.heal
+    @staticmethod
+    def heal(state):
+        _stop_reconnector(state)
+        DbNetworkDisconnect.heal(state)
 
 
 def _reconnect_backend_later(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
-    DbNetworkDisconnect.heal(LabState.load())
+    state = LabState.load()
+    DbNetworkDisconnect.heal(state)
+    _reconnector_pidfile(state).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
