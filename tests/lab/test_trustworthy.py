@@ -55,6 +55,20 @@ def test_checks_write_nothing_and_change_no_container(lab_state, run_suite):
     assert any(e.get("Action", "").startswith("exec_start") for e in events)
 
 
+def test_db_session_is_read_only_even_with_a_writable_role(lab_state):
+    """The suite's session refuses writes by itself: even given the superuser's DSN, not just its own role."""
+    from pms_runbook import sql
+    from pms_runbook.secrets import Secret
+
+    conn = sql.connect_readonly(Secret(lab_state.host_dsn()))
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("UPDATE channel_connections SET status = status")
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "5s"
+    finally:
+        conn.close()
+
+
 def _lab_secrets(state) -> dict[str, str]:
     s = state.secrets
     return {"anon key": s.anon_key, "admin password": s.admin_password, "db password": s.db_password,
