@@ -249,19 +249,43 @@ class AdminMissing:
     @staticmethod
     def heal(state):
         stack.recreate(state, ("admin",))
-        stack.wait_until(lambda: stack._http_ok(f"{state.admin_url}/api/ops/version"), 30, what="pms-admin")
+        _admin_serving(state)
 
 
-@fault("commit-mismatch", "pms-backend redeployed with another SOURCE_COMMIT than worker and admin")
-class CommitMismatch:
-    @staticmethod
-    def inject(state):
-        stack.recreate(state, ("backend",), commits={"backend": _other_commit(state.commit)})
-        stack.wait_healthy(state, timeout=60)
+def _healthy(state: LabState) -> None:
+    stack.wait_healthy(state, timeout=60)
 
-    @staticmethod
-    def heal(state):
-        stack.recreate(state, ("backend",))
+
+def _admin_serving(state: LabState) -> None:
+    stack.wait_until(lambda: _http_status(f"{state.admin_url}/api/ops/version") == 200, 30, what="pms-admin")
+
+
+def redeploy_fault(name: str, summary: str, role: str, settled: Callable[[LabState], None],
+                   **changes: Callable[[LabState], dict]) -> None:
+    """A fault that is a redeploy of one service with another commit or env (`changes` as stack.recreate
+    takes them, computed from the lab state); healing redeploys it as it should be."""
+
+    def inject(state: LabState) -> None:
+        stack.recreate(state, (role,), **{k: change(state) for k, change in changes.items()})
+        settled(state)
+
+    def heal(state: LabState) -> None:
+        stack.recreate(state, (role,))  # a no-op when the right container already runs
+        settled(state)
+
+    FAULTS[name] = Fault(name, summary, inject, heal)
+
+
+redeploy_fault("commit-mismatch", "pms-backend redeployed with another SOURCE_COMMIT than worker and admin",
+               "backend", _healthy, commits=lambda s: {"backend": _other_commit(s.commit)})
+redeploy_fault("worker-old-commit", "pms-worker-v2 still runs the previous commit after the backend was redeployed",
+               "worker", _healthy, commits=lambda s: {"worker": _other_commit(s.commit)})
+redeploy_fault("admin-commit-unset", "pms-admin redeployed without SOURCE_COMMIT: /api/ops/version reports null",
+               "admin", _admin_serving, overrides=lambda s: {"admin": {"env": {"SOURCE_COMMIT": ""}}})
+redeploy_fault("jwt-secret-mismatch", "pms-backend redeployed with a JWT_SECRET that differs from the auth gateway's",
+               "backend", _healthy, overrides=lambda s: {"backend": {"env": {
+                   "JWT_SECRET": "rotated-" + s.secrets.jwt_secret[::-1],
+                   "SUPABASE_JWT_SECRET": "rotated-" + s.secrets.jwt_secret[::-1]}}})
 
 
 DRIFT_MIGRATION = "20260101030000_channel_connections_schema_upgrade.sql"
@@ -327,20 +351,6 @@ class OldSyncLogs:
     def heal(cls, state):
         with _db(state) as conn:
             conn.execute("DELETE FROM channel_sync_logs WHERE details->>'lab_fault' = %s", (cls.TAG,))
-
-
-@fault("jwt-secret-mismatch", "pms-backend redeployed with a JWT_SECRET that differs from the auth gateway's")
-class JwtSecretMismatch:
-    @staticmethod
-    def inject(state):
-        stack.recreate(state, ("backend",), overrides={"backend": {"env": {
-            "JWT_SECRET": "rotated-" + state.secrets.jwt_secret[::-1],
-            "SUPABASE_JWT_SECRET": "rotated-" + state.secrets.jwt_secret[::-1]}}})
-        stack.wait_healthy(state, timeout=60)
-
-    @staticmethod
-    def heal(state):
-        stack.recreate(state, ("backend",))
 
 
 POPUP_FILE = "components/LegacySyncButton.tsx"
@@ -439,31 +449,6 @@ class TokenExpired:
         stack.wait_until(lambda: _http_status(f"{state.auth_url}/auth/v1/health") == 200, 30, what="the gateway")
 
     heal = AnonKeyRotated.heal
-
-
-@fault("admin-commit-unset", "pms-admin redeployed without SOURCE_COMMIT: /api/ops/version reports null")
-class AdminCommitUnset:
-    @staticmethod
-    def inject(state):
-        stack.recreate(state, ("admin",), overrides={"admin": {"env": {"SOURCE_COMMIT": ""}}})
-        stack.wait_until(lambda: _http_status(f"{state.admin_url}/api/ops/version") == 200, 30, what="pms-admin")
-
-    @staticmethod
-    def heal(state):
-        stack.recreate(state, ("admin",))
-        stack.wait_until(lambda: _http_status(f"{state.admin_url}/api/ops/version") == 200, 30, what="pms-admin")
-
-
-@fault("worker-old-commit", "pms-worker-v2 still runs the previous commit after the backend was redeployed")
-class WorkerOldCommit:
-    @staticmethod
-    def inject(state):
-        stack.recreate(state, ("worker",), commits={"worker": _other_commit(state.commit)})
-        stack.wait_healthy(state, timeout=60)
-
-    @staticmethod
-    def heal(state):
-        stack.recreate(state, ("worker",))
 
 
 SLOW_READY_SECONDS = 15
