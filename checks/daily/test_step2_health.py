@@ -56,7 +56,8 @@ def test_ready_component_is_up(component, readiness, evidence):
     part = ready.components.get(component)
     fix, anchor = TRIAGE[component]
     assert part is not None and part.status == "up", red_flag(
-        f"{component}: \"{part.status if part else 'absent'}\" in /health/ready",
+        f"{component}: \"{part.status if part else 'absent'}\" in /health/ready"
+        + (f" ({part.error[:160]})" if part and part.error else ""),
         observed=f"status={ready.status}; {component}: status={part.status if part else '-'}, "
                  f"error={part.error if part else '-'!r}, details={part.details if part else '-'}",
         fix=fix,
