@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 import docker
+import requests
 
 from pms_runbook import parsers
 from pms_runbook.redflag import CouldNotCheck
@@ -55,8 +56,9 @@ class ContainerSet:
 def snapshot(client: docker.DockerClient) -> ContainerSet:
     """`docker ps -a` with the inspect details of each container."""
     try:
-        return ContainerSet(tuple(parsers.parse_container(c.attrs) for c in client.containers.list(all=True)))
-    except docker.errors.DockerException as exc:
+        return ContainerSet(tuple(parsers.parse_container(c.attrs)
+                                  for c in client.containers.list(all=True, ignore_removed=True)))
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CouldNotCheck("docker ps", f"the Docker engine failed: {scrub(str(exc))[:200]}") from None
 
 
@@ -65,7 +67,7 @@ def inspect(client: docker.DockerClient, name: str):
         return parsers.parse_container(client.containers.get(name).attrs)
     except docker.errors.NotFound:
         return None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CouldNotCheck(f"docker inspect {name}", scrub(str(exc))[:200]) from None
 
 
@@ -80,6 +82,8 @@ def exec_read(client: docker.DockerClient, name: str, cmd: list[str]) -> tuple[i
     except docker.errors.APIError as exc:
         raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}",
                             f"{name} cannot run commands now ({exc.explanation or exc})") from None
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}", scrub(str(exc))[:200]) from None
     return result.exit_code, result.output.decode(errors="replace")
 
 
@@ -88,6 +92,6 @@ def log_tail(client: docker.DockerClient, name: str, lines: int = 100) -> list[s
         raw = client.containers.get(name).logs(tail=lines, timestamps=False)
     except docker.errors.NotFound:
         return []
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CouldNotCheck(f"docker logs {name}", scrub(str(exc))[:200]) from None
     return raw.decode(errors="replace").splitlines()

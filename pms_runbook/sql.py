@@ -20,6 +20,9 @@ def connect_readonly(dsn: Secret, *, statement_timeout_ms: int = 5000, connect_t
             dsn.reveal(), connect_timeout=max(1, int(connect_timeout)), autocommit=True,
             options=f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}",
             application_name="pms-runbook",
+            # A connection whose peer went silent mid-query fails instead of hanging the run.
+            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2,
+            tcp_user_timeout=int(max(statement_timeout_ms, 1000) + 5000),
         )
     except psycopg.Error as exc:
         raise CouldNotCheck("the database (PMS_DB_DSN)", f"the connection failed: {scrub(str(exc)).strip()[:300]}") from None

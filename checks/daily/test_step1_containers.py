@@ -48,9 +48,10 @@ def test_no_pms_container_is_restarting(pms_containers, restart_counts_a_moment_
 @pytest.mark.critical
 @pytest.mark.redflag("D1.5")
 def test_old_worker_is_not_running_beside_v2(names, containers):
-    old = containers.named(names["old_worker"])
+    old, v2 = containers.named(names["old_worker"]), containers.named(names["worker"])
     assert old is None or not old.up, red_flag(
-        f"the old {names['old_worker']} is still running alongside {names['worker']}",
+        f"the old {names['old_worker']} is running"
+        + (f" alongside {names['worker']}" if v2 is not None and v2.up else f" ({names['worker']} is not up)"),
         observed=containers.matching(names["old_worker"]).table(),
         fix=f"docker stop {names['old_worker']}   then turn off its Coolify auto-deploy and delete the app",
     )

@@ -54,6 +54,8 @@ def test_ready_component_is_up(component, readiness, evidence):
     answer, ready = readiness
     evidence.attach_http(answer)
     part = ready.components.get(component)
+    if part is not None and part.skipped:
+        pytest.skip(f"the backend does not check {component} (its ENABLE_{component.upper()}_HEALTHCHECK is off)")
     fix, anchor = TRIAGE[component]
     assert part is not None and part.status == "up", red_flag(
         f"{component}: \"{part.status if part else 'absent'}\" in /health/ready"

@@ -28,6 +28,8 @@ def test_at_most_one_worker_container_is_up(names, containers):
 def test_celery_reports_exactly_one_worker(readiness):
     _, ready = readiness
     celery = ready.components.get("celery")
+    if celery is not None and celery.skipped:
+        pytest.skip("the backend does not check Celery (ENABLE_CELERY_HEALTHCHECK is off): count the workers by hand")
     workers = ready.workers
     # Production names are celery@<container-id>: count them, don't match "pms-worker-v2".
     assert workers is not None and len(workers) == 1, red_flag(

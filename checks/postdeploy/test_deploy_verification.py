@@ -46,7 +46,7 @@ def test_ready_within_the_wait(ready_after_deploy, settings, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G1", "G2", "D1.6")
-def test_api_runs_the_expected_commit(pms, required_expected_commit, evidence):
+def test_api_runs_the_expected_commit(pms, rollout_settled, required_expected_commit, evidence):
     answer, version = pms.version()
     evidence.attach_http(answer)
     assert commit_matches(version.source_commit, required_expected_commit), red_flag(
@@ -59,7 +59,7 @@ def test_api_runs_the_expected_commit(pms, required_expected_commit, evidence):
 
 @pytest.mark.critical
 @pytest.mark.redflag("G1", "G2")
-def test_admin_runs_the_expected_commit(admin_version, required_expected_commit, evidence):
+def test_admin_runs_the_expected_commit(rollout_settled, admin_version, required_expected_commit, evidence):
     answer, version = admin_version
     evidence.attach_http(answer)
     cached = answer.headers.get("x-nextjs-cache", "-")

@@ -22,7 +22,7 @@ def test_no_db_dns_or_network_disconnect(readiness, names, containers, resolve_i
     db = ready.components.get("db")
     backend = containers.named(names["backend"])
     on_network = backend is not None and names["supabase_network"] in backend.networks
-    resolves = bool(backend and backend.up and resolve_in_backend("supabase-db")[1].strip())
+    resolves = bool(backend and backend.up and resolve_in_backend("supabase-db")[0] == 0)
     db_down = db is not None and db.status != "up"
     assert not db_down and on_network and resolves, red_flag(
         "DB DNS / network disconnect: pms-backend cannot reach supabase-db",

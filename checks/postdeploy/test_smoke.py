@@ -12,13 +12,13 @@ pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("03-auth.md#token-vali
 @pytest.mark.blocker
 @pytest.mark.redflag("G4", "F5")
 def test_a_token_is_acquired(token_answer, evidence):
+    problem = token_problem(token_answer)  # parsing first registers the token, so the evidence is scrubbed of it
     evidence.attach_http(token_answer)
-    problem = token_problem(token_answer)
     assert problem is None, red_flag(
         f"no usable admin token from the auth gateway: {problem}",
         observed=f"POST {token_answer.url} -> HTTP {token_answer.status}",
         fix="400: check PMS_ADMIN_EMAIL / PMS_ADMIN_PASSWORD; 401: ANON_KEY (apikey header) is wrong or rotated; "
-            "an empty/null/not-three-part token: the script's variables are empty (set -u, write to a file first)",
+            "an empty/null/not-three-part token: the gateway's answer is not a Supabase token (check SB_URL)",
     )
 
 

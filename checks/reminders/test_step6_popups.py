@@ -20,5 +20,4 @@ def test_frontend_has_no_browser_popups(frontend_dir, evidence):
         observed=format_hits(hits),
         fix="replace alert() with in-app banners/toasts (useToast), confirm() with in-app dialogs, "
             "prompt() with in-app forms",
-        see_also="99-legacy.md#regression-guard",
     )
