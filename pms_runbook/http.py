@@ -146,7 +146,6 @@ class Target:
             headers={"User-Agent": "pms-runbook"}, max_redirects=5,
         )
         _bound_by_deadline(self._client)
-        self.exchanges: list[Answer] = []
         # Once the host has let a request time out, later checks say so at once instead of each
         # waiting out its own timeout: a black-holed target costs one timeout, not one per check.
         self.silent: str | None = None
@@ -220,7 +219,6 @@ class Target:
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         finally:
             _deadline.until = None
-        self.exchanges.append(answer)
         return answer
 
 
