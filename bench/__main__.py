@@ -232,7 +232,7 @@ def bench_sql(rows: int = 5_000_000) -> None:
     conn = sql.connect_readonly(Secret(state.host_dsn(readonly=True)))
     for label, text, params in (("retention (90 d)", sql.RETENTION_SQL, (90,)),
                                 ("stale sync logs (60 min)", sql.STALE_SQL, (60,)),
-                                ("failure trend (24 h)", sql.FAILURE_TREND_SQL, ())):
+                                ("failure trend (24 h)", sql.FAILURE_TREND_SQL, (24,))):
         times = []
         for _ in range(5):
             t = time.monotonic()

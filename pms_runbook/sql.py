@@ -91,7 +91,7 @@ def applied_migrations(conn: psycopg.Connection) -> list[str]:
 
 @dataclass(frozen=True)
 class FailureTrend:
-    rows: tuple  # (connection_id, failed, total) over the last 24 h
+    rows: tuple  # (connection_id, failed, total) over the window
 
     def above(self, share: float) -> list[tuple]:
         return [r for r in self.rows if r[2] and r[1] / r[2] > share]
@@ -104,11 +104,12 @@ class FailureTrend:
 FAILURE_TREND_SQL = """
 SELECT connection_id, count(*) FILTER (WHERE status = 'failed'), count(*)
 FROM public.channel_sync_logs
-WHERE created_at > now() - interval '24 hours'
+WHERE created_at > now() - %s * interval '1 hour'
 GROUP BY connection_id
 ORDER BY 2 DESC
 """
 
 
-def failure_trend(conn: psycopg.Connection) -> FailureTrend:
-    return FailureTrend(tuple((str(cid), failed, total) for cid, failed, total in query(conn, FAILURE_TREND_SQL)))
+def failure_trend(conn: psycopg.Connection, hours: float = 24) -> FailureTrend:
+    rows = query(conn, FAILURE_TREND_SQL, (hours,))
+    return FailureTrend(tuple((str(cid), failed, total) for cid, failed, total in rows))

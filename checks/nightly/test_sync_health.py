@@ -22,10 +22,11 @@ def test_no_sync_log_is_stale(stale_logs, thresholds, evidence):
 @pytest.mark.normal
 @pytest.mark.redflag("N2")
 def test_sync_failure_rate_stays_under_the_threshold(failure_trend, thresholds, evidence):
-    evidence.attach_text("failed share per connection, last 24 h", failure_trend.render())
+    evidence.attach_text(f"failed share per connection, last {thresholds.window_hours:g} h", failure_trend.render())
     high = failure_trend.above(thresholds.failed_share_max)
     assert not high, red_flag(
-        f"sync log failure rate above {thresholds.failed_share_max:.0%} in the last 24 h on {len(high)} connection(s)",
+        f"sync log failure rate above {thresholds.failed_share_max:.0%} in the last {thresholds.window_hours:g} h "
+        f"on {len(high)} connection(s)",
         observed="\n".join(f"{cid}: {failed}/{total} failed" for cid, failed, total in high),
         fix="read the failed logs' errors: 'Database unavailable', 'Schema drift', adapter errors, timeouts; "
             "docker logs pms-worker-v2 --tail 100",
