@@ -1,4 +1,4 @@
-"""Run the benchmarks: python -m bench [lab|daily|dead|step4|sql ...] (default: all).
+"""Run the benchmarks: python -m bench [lab|lab-image|daily|baseline|dead|step4|sql ...] (default: all).
 
 Each benchmark prints one JSON line per figure. Timings are wall-clock on this machine; where a
 figure is a ratio, both sides are measured in the same run, since absolute times here are noisy.
@@ -65,8 +65,9 @@ def bench_lab_image() -> None:
     emit("lab up (cold: no containers, no data, no image)", seconds=round(pms_lab("up"), 1), target="< 60")
 
 
-def _pytest(*args: str) -> float:
-    seconds, proc = timed([PY, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-reports", *args], timeout=600)
+def _pytest(*args: str, reports: bool = False) -> float:
+    seconds, proc = timed([PY, "-m", "pytest", "-p", "no:cacheprovider", "-q", *([] if reports else ["--no-reports"]),
+                           *args], timeout=600)
     if proc.returncode not in (0,):
         raise SystemExit(f"pytest {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}")
     return seconds
@@ -83,6 +84,31 @@ def bench_daily(repeat: int = 5) -> None:
          runs=repeat)
     emit("pytest -m daily -n 2 (healthy lab)", median_seconds=round(p, 2), baseline_startup_seconds=round(b, 2),
          checks_add_seconds=round(p - b, 2), ratio_to_startup=round(p / b, 2), runs=repeat)
+
+
+def bench_baseline(repeat: int = 5) -> None:
+    """`pytest -m daily` against bench/daily_baseline.sh (Steps 1-5 by hand: docker, curl, jq), whole processes,
+    alternating the two commands so that both see the same machine."""
+    import os
+
+    from lab.state import LabState
+
+    info = LabState.load().connection_info()
+    env = {**os.environ, "API": info["api_url"], "SB_URL": info["sb_url"], "ANON_KEY": info["anon_key"],
+           "EMAIL": info["admin_email"], "PASSWORD": info["admin_password"], "SUPABASE_NET": info["supabase_network"]}
+    bash, daily, with_reports = [], [], []
+    for _ in range(repeat):
+        seconds, proc = timed(["bash", str(ROOT / "bench" / "daily_baseline.sh")], env=env, timeout=120)
+        if proc.returncode != 0:
+            raise SystemExit(f"the bash baseline saw a red flag on the lab:\n{proc.stdout[-2000:]}")
+        bash.append(seconds)
+        daily.append(_pytest("-m", "daily"))
+        with_reports.append(_pytest("-m", "daily", reports=True))
+    b, d, r = statistics.median(bash), statistics.median(daily), statistics.median(with_reports)
+    emit("pytest -m daily --no-reports vs the bash baseline (healthy lab)", pytest_median_seconds=round(d, 2),
+         bash_median_seconds=round(b, 2), ratio=round(d / b, 2), target="ratio <= 0.5", runs=repeat)
+    emit("pytest -m daily (HTML, JUnit, Allure results) vs the bash baseline", pytest_median_seconds=round(r, 2),
+         bash_median_seconds=round(b, 2), ratio=round(r / b, 2), target="ratio <= 0.5", runs=repeat)
 
 
 def _black_hole() -> tuple[int, threading.Event]:
@@ -245,7 +271,8 @@ def bench_sql(rows: int = 5_000_000) -> None:
     conn.close()
 
 
-BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "dead": bench_dead,
+BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "baseline": bench_baseline,
+           "dead": bench_dead,
            "step4": bench_step4, "sql": bench_sql}
 
 
