@@ -323,7 +323,7 @@ def run_suite(scenario: str, selection: str, url: str, dsn_port: int, timeouts: 
               reports: Path) -> Run:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
             "-m", selection, "--pms-env=staging", f"--api-url={url}", f"--admin-url={url}", f"--sb-url={url}",
-            f"--reports-dir={reports}", f"--env-file={reports / 'no.env'}"]
+            "--docker-host=none", f"--reports-dir={reports}", f"--env-file={reports / 'no.env'}"]
     if selection == "postdeploy":
         args += [f"--expected-commit={EXPECTED_COMMIT}", "--ready-wait=0"]
     started = time.monotonic()
@@ -345,7 +345,7 @@ def run_suite(scenario: str, selection: str, url: str, dsn_port: int, timeouts: 
 
 # ---------------------------------------------------------------- the scenarios and their expectations
 
-SKIP_REASONS = ('has no Docker access (docker = "none")', "no frontend tree for this profile")
+SKIP_REASONS = ("no Docker access (give --docker-host ssh://user@host)", "no frontend tree for this profile")
 
 # The endpoint each check reaches first (every path misbehaves alike, so that is where it fails).
 API_VERSION, READY, HEALTH = ("GET", "/api/v1/ops/version"), ("GET", "/health/ready"), ("GET", "/health")
