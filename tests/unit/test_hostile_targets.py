@@ -312,6 +312,8 @@ def _env(timeouts: dict[str, float], dsn_port: int) -> dict[str, str]:
         "PMS_ADMIN_PASSWORD": "password-of-the-hostile-tests",
         "PMS_DB_DSN": f"postgresql://pms_runbook_ro:db-password-hostile@127.0.0.1:{dsn_port}/postgres",
         "PMS_DOCKER_HOST": "none",
+        # F4 compares with these files; without a directory it is NOT CHECKED before the DB is asked.
+        "PMS_MIGRATIONS_DIR": str(ROOT / "lab" / "migrations"),
         "PMS_HTTP_CONNECT_TIMEOUT": str(timeouts["connect"]),
         "PMS_HTTP_READ_TIMEOUT": str(timeouts["read"]),
         "PMS_HTTP_TOTAL_DEADLINE": str(timeouts["total"]),
@@ -323,7 +325,7 @@ def run_suite(scenario: str, selection: str, url: str, dsn_port: int, timeouts: 
               reports: Path) -> Run:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
             "-m", selection, "--pms-env=staging", f"--api-url={url}", f"--admin-url={url}", f"--sb-url={url}",
-            "--docker-host=none", f"--reports-dir={reports}", f"--env-file={reports / 'no.env'}"]
+            f"--reports-dir={reports}", f"--env-file={reports / 'no.env'}"]
     if selection == "postdeploy":
         args += [f"--expected-commit={EXPECTED_COMMIT}", "--ready-wait=0"]
     started = time.monotonic()
