@@ -508,6 +508,59 @@ def _reconnect_backend_later(seconds: float) -> None:
     _reconnector_pidfile(state).unlink(missing_ok=True)
 
 
+# --- what the checks cannot see: row-level security, the backend's healthcheck gates (issue 8) -----------
+
+
+def rls_fault(name: str, table: str) -> None:
+    """RLS on `table` with the read-only role's policy gone: Postgres then hides every row from the role
+    silently (as on Supabase, where RLS is on and a later migration or a cleanup dropped the policy)."""
+    from lab.state import READONLY_ROLE
+
+    def inject(state: LabState) -> None:
+        with _db(state) as conn:
+            conn.execute(f"DROP POLICY IF EXISTS {READONLY_ROLE}_read ON public.{table}")
+            conn.execute(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
+
+    def heal(state: LabState) -> None:
+        from lab import migrate
+
+        with _db(state) as conn:
+            migrate.ensure_readonly_role(conn, READONLY_ROLE, state.secrets.readonly_password)
+
+    FAULTS[name] = Fault(name, f"RLS on {table} without the read-only role's policy: its rows are silently hidden "
+                               "from the checks' role", inject, heal)
+
+
+rls_fault("rls-hides-sync-logs", "channel_sync_logs")
+rls_fault("rls-hides-connections", "channel_connections")
+
+
+def _ready_with_gates_off(state: LabState) -> None:
+    def gated():
+        code, body = _ready_status(state)
+        parts = body.get("components") or {}
+        return code == 200 and all((parts.get(p) or {}).get("details", {}).get("skipped") for p in ("redis", "celery"))
+
+    stack.wait_until(gated, 60, what="/health/ready 200 with redis and celery skipped")
+
+
+GATES_OFF = {"ENABLE_REDIS_HEALTHCHECK": "false", "ENABLE_CELERY_HEALTHCHECK": "false"}
+
+
+@fault("healthcheck-gates-off", "pms-backend redeployed with ENABLE_REDIS_HEALTHCHECK and ENABLE_CELERY_HEALTHCHECK "
+                                "false: /health/ready no longer checks Redis and Celery")
+class HealthcheckGatesOff:
+    @staticmethod
+    def inject(state):
+        stack.recreate(state, ("backend",), overrides={"backend": {"env": dict(GATES_OFF)}})
+        _ready_with_gates_off(state)
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("backend",))  # a no-op when the right container already runs
+        stack.wait_until(lambda: _http_status(f"{state.api_url}/health") == 200, 60, what="pms-backend /health")
+
+
 if __name__ == "__main__":
     import sys
 

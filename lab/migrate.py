@@ -150,6 +150,21 @@ GRANT USAGE ON SCHEMA public TO {name};
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name};
 -- Tables created later (by the role running the migrations) are readable too.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {name};
+-- Row-level security (Supabase enables it on public tables) would hide rows from this role without
+-- a word: one policy per RLS-enabled table lets it read every row. Run this as the tables' owner,
+-- and again after a migration enables RLS on another table (or, as a superuser instead:
+-- ALTER ROLE {name} BYPASSRLS;). The checks say "could not check" naming a table still hidden.
+DO $$
+DECLARE t record;
+BEGIN
+    FOR t IN SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relrowsecurity LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t.oid AND polname = '{name}_read') THEN
+            EXECUTE format('CREATE POLICY {name}_read ON public.%I FOR SELECT TO {name} USING (true)',
+                           t.relname);
+        END IF;
+    END LOOP;
+END $$;
 """
 
 

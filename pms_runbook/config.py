@@ -13,7 +13,9 @@ to set it: the runbook's "empty TOKEN" / "unbound variable" pitfall (§9 #19, re
 a clear refusal before any request is sent.
 
 Docker: the profile's `docker` is "local" (DOCKER_HOST, else the local socket), "none" (Docker
-checks skip) or an address (ssh://user@host, tcp://, unix://). `--docker-host` or `PMS_DOCKER_HOST`
+checks skip), "ask" (the run must say: a run that selects Docker checks without --docker-host or
+PMS_DOCKER_HOST is a configuration error; "none" is then an explicit choice) or an address
+(ssh://user@host, tcp://, unix://). `--docker-host` or `PMS_DOCKER_HOST`
 override the profile. A plain `DOCKER_HOST` in the environment only fills in *where* "local" is; it
 never turns Docker on for a profile that says "none" (so a laptop's DOCKER_HOST cannot make a
 production run inspect the laptop's containers).
@@ -336,7 +338,7 @@ class Settings:
     admin_url: str | None
     sb_url: str | None
     expected_commit: str | None
-    docker: str  # "local" | "none" | an address (ssh://, tcp://, unix://)
+    docker: str  # "local" | "none" | "ask" (not given, the profile wants it given) | an address (ssh://, tcp://, unix://)
     docker_host: str | None  # the address to give the Docker SDK; None = its default (socket)
     frontend_dir: Path | None
     supabase_network: str
@@ -362,7 +364,7 @@ class Settings:
 
     @property
     def docker_enabled(self) -> bool:
-        return self.docker != "none"
+        return self.docker not in ("none", "ask")
 
     @property
     def production(self) -> bool:
@@ -390,8 +392,11 @@ class Settings:
         """The names (as given) whose value is missing or empty."""
         out = []
         for name in names:
-            value = getattr(self, self._field_for(name), None)
-            if value is None or (isinstance(value, (str, Secret)) and not _text_of(value).strip()):
+            fname = self._field_for(name)
+            value = getattr(self, fname, None)
+            if fname == "docker" and value == "ask":  # the profile asks for Docker access: not given
+                out.append(name)
+            elif value is None or (isinstance(value, (str, Secret)) and not _text_of(value).strip()):
                 out.append(name)
         return out
 
@@ -427,7 +432,9 @@ def _text_of(v: str | Secret) -> str:
 def how_to_set(name: str, profile: str = "lab") -> str:
     spec = _SPECS.get(name)
     if name == "docker":
-        return "pass --docker-host local|ssh://user@host, or set PMS_DOCKER_HOST"
+        return (f"profile {profile!r} runs the runbook's host steps (1, 3, 5) through Docker on the server: "
+                "pass --docker-host ssh://user@host (or set PMS_DOCKER_HOST), or --docker-host none to run "
+                "without the Docker checks (they are then reported NOT CHECKED)")
     if spec is None:
         return f"set {name} in environments.toml [profiles.{profile}]"
     ways = []
@@ -500,11 +507,11 @@ _DOCKER_SCHEMES = ("ssh://", "tcp://", "unix://", "npipe://", "http://", "https:
 
 def _check_docker(v: str, problems: list[str]) -> str:
     s = v.strip()
-    if s.lower() in ("local", "none"):
+    if s.lower() in ("local", "none", "ask"):
         return s.lower()
     if s.startswith(_DOCKER_SCHEMES):
         return s
-    problems.append(f"docker host {s!r}: expected 'local', 'none', or ssh://, tcp://, unix:// address")
+    problems.append(f"docker host {s!r}: expected 'local', 'none', 'ask', or ssh://, tcp://, unix:// address")
     return "none"
 
 
@@ -643,7 +650,7 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
                 docker_host = mapping["DOCKER_HOST"].strip()
                 sources["docker_host"] = f"{where} DOCKER_HOST"
                 break
-    elif docker != "none":
+    elif docker not in ("none", "ask"):
         docker_host = docker
 
     frontend = pick("frontend_dir")

@@ -21,7 +21,7 @@ READ_COMMANDS = {("getent", "hosts")}  # the only commands the suite runs inside
 def connect(url: str | None, timeout: float = 10.0) -> docker.DockerClient:
     """A Docker client for DOCKER_HOST-style URLs: unix socket, tcp://, or ssh://user@host."""
     if url in (None, "", "local") and os.environ.get("DOCKER_HOST", "").startswith("ssh://"):
-        url = os.environ["DOCKER_HOST"]  # through the ssh binary: the SDK's own SSH needs paramiko
+        url = os.environ["DOCKER_HOST"]  # through the ssh binary, as --docker-host ssh://... is
     try:
         if url in (None, "", "local"):
             client = docker.from_env(timeout=int(timeout))

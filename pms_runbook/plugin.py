@@ -4,7 +4,8 @@ Loaded by the root conftest.py (`pytest_plugins = ["pms_runbook.plugin", ...]`).
 
 Exit codes
 ----------
-  0   all clear: the selected checks ran and none raised a red flag
+  0   no red flag and nothing that could not run; the last line says ALL CLEAR only when every
+      selected check ran, else "NO RED FLAG in N checks; M NOT CHECKED: <reasons>" (skipped checks)
   1   at least one red flag (a failed check, or a check that broke for a reason other than
       "could not check")
   2   interrupted, or a collection error (e.g. a check without its required markers) [pytest]
@@ -75,8 +76,10 @@ class Run:
     reports_dir: Path | None = None  # set when this plugin manages the default reports
     red_flags: list[dict] = field(default_factory=list)
     could_not_check: list[dict] = field(default_factory=list)
+    not_checked: list[dict] = field(default_factory=list)  # skipped checks: a capability or a gate missing
     config_error: str | None = None
     passed: int = 0
+    passed_ids: set[str] = field(default_factory=set)
     skipped: int = 0
     collect_errors: int = 0
     coverage: dict[str, list[str]] | None = None
@@ -424,6 +427,12 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     return None
 
 
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return secrets.scrub(text.removeprefix("Skipped: ").strip()) or "skipped (no reason given)"
+
+
 def _crash_text(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     return crash.message if crash is not None else str(report.longrepr or "")
@@ -446,8 +455,10 @@ class Recorder:
                                   "text": _crash_text(report)})
         elif report.passed and report.when == "call":
             run.passed += 1
+            run.passed_ids.update(ids)
         elif report.skipped:
             run.skipped += 1
+            run.not_checked.append({"nodeid": report.nodeid, "ids": ids, "reason": _skip_reason(report)})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -456,7 +467,46 @@ class Recorder:
 
 # ---------------------------------------------------------------- end of the run: summary, exit code
 
+# What no check sees when all of these red flags went unchecked (a blind spot worth its own line).
+BLIND_SPOTS = (
+    (("D1.5", "D3.1", "D3.2"), "an old pms-worker beside pms-worker-v2 is seen by no check"),
+)
+
+
+def _not_checked_by_reason(run: Run) -> dict[str, list[dict]]:
+    """Skipped checks grouped by their reason's first line (the short reason), in order of appearance."""
+    groups: dict[str, list[dict]] = {}
+    for entry in run.not_checked:
+        groups.setdefault(entry["reason"].splitlines()[0], []).append(entry)
+    return groups
+
+
+def _blind_spots(run: Run) -> list[str]:
+    unchecked = {i for e in run.not_checked for i in e["ids"]}
+    ran = {i for group in (run.red_flags, run.could_not_check) for e in group for i in e["ids"]} | run.passed_ids
+    out = []
+    for ids, what in BLIND_SPOTS:
+        selected = [i for i in ids if i in unchecked or i in ran]
+        if selected and not set(selected) & ran:
+            out.append(f"{what} ({', '.join(selected)} not checked)")
+    return out
+
+
+def _not_checked_clause(run: Run, limit: int = 3) -> str:
+    """`12 NOT CHECKED: no Docker access (give --docker-host ssh://user@host); ...`, or ''."""
+    n = len({e["nodeid"] for e in run.not_checked})
+    if not n:
+        return ""
+    reasons = list(_not_checked_by_reason(run))
+    shown = "; ".join(reasons[:limit]) + (f"; {len(reasons) - limit} more reason(s) below" if len(reasons) > limit
+                                           else "")
+    spots = _blind_spots(run)
+    return f"{n} NOT CHECKED: {shown}" + (f"; {'; '.join(spots)}" if spots else "")
+
+
 def _verdict(run: Run, exitstatus: int) -> tuple[int, str]:
+    """The last line. ALL CLEAR only when every selected check ran and passed; skipped checks are
+    NOT CHECKED, counted and named with their reasons in every verdict (the exit codes are unchanged)."""
     n_red, n_cnc = len({r["nodeid"] for r in run.red_flags}), len({c["nodeid"] for c in run.could_not_check})
     if run.config_error:
         return pytest.ExitCode.USAGE_ERROR, f"CONFIGURATION ERROR: {run.config_error.splitlines()[0]}"
@@ -464,7 +514,8 @@ def _verdict(run: Run, exitstatus: int) -> tuple[int, str]:
         return exitstatus, "NOTHING CHECKED: usage or configuration error"
     if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
         return exitstatus, "NOT VERIFIED: the run was interrupted or could not collect the checks"
-    tail = f"{run.passed} clear, {n_cnc} could not check, {run.skipped} skipped"
+    unchecked = _not_checked_clause(run)
+    tail = f"{run.passed} clear, {n_cnc} could not check, " + (unchecked or "0 not checked")
     if n_red or run.collect_errors:
         ids = sorted({i for r in run.red_flags for i in r["ids"]})
         named = f" ({', '.join(ids)})" if ids else ""
@@ -472,8 +523,10 @@ def _verdict(run: Run, exitstatus: int) -> tuple[int, str]:
     if n_cnc:
         return EXIT_COULD_NOT_CHECK, f"NOT VERIFIED: no red flag, but {n_cnc} check(s) could not run; {tail}"
     if run.passed == 0:
-        return pytest.ExitCode.NO_TESTS_COLLECTED, "NOTHING CHECKED: the selection ran no check"
-    return pytest.ExitCode.OK, f"ALL CLEAR: {tail}"
+        return pytest.ExitCode.NO_TESTS_COLLECTED, "NOTHING CHECKED: " + (unchecked or "the selection ran no check")
+    if unchecked:
+        return pytest.ExitCode.OK, f"NO RED FLAG in {run.passed} checks; {unchecked}"
+    return pytest.ExitCode.OK, f"ALL CLEAR: {run.passed} checks clear, every selected check ran"
 
 
 @pytest.hookimpl(trylast=True)
@@ -524,6 +577,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             tr.write_line(f"{', '.join(entry['ids']) or '-':8} {entry['nodeid']}", bold=True)
             for line in entry["text"].splitlines():
                 tr.write_line(f"         {line}", yellow=True)
+    if run.not_checked:
+        tr.write_sep("=", "NOT CHECKED", yellow=True, bold=True)
+        for reason, entries in _not_checked_by_reason(run).items():
+            full = entries[0]["reason"]
+            tr.write_line(f"{reason}  ({len(entries)} check(s))", yellow=True, bold=True)
+            for line in full.splitlines()[1:]:
+                tr.write_line(f"         {line}")
+            for entry in entries:
+                tr.write_line(f"  {', '.join(entry['ids']) or '-':8} {entry['nodeid']}")
+        for spot in _blind_spots(run):
+            tr.write_line(f"BLIND SPOT: {spot}", yellow=True, bold=True)
     if run.config_error:
         tr.write_sep("=", "CONFIGURATION ERROR", red=True, bold=True)
         tr.write_line(run.config_error, red=True)
@@ -610,5 +674,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             if tr:
                 tr.write_line(f"allure report not rendered: {exc}", red=True)
     if tr and run.verdict:
-        color = {"ALL": "green", "RED": "red", "CON": "red"}.get(run.verdict[:3], "yellow")
+        color = {"ALL": "green", "RED": "red", "CON": "red"}.get(run.verdict[:3], "yellow")  # NO RED FLAG: yellow
         tr.write_sep("=", run.verdict, **{color: True, "bold": True})

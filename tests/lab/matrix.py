@@ -6,6 +6,7 @@ against the lab; `python -m tests.lab.matrix` renders docs/detection-matrix.md f
 from __future__ import annotations
 
 R, C = "red flag", "could not check"
+N = "skipped"  # not checked: a gate or a capability the fault takes away; the verdict names it (never ALL CLEAR)
 
 # Checks by name (unique across checks/), grouped as the runbook reads.
 STEP1 = ["test_pms_container_is_up[pms-backend]", "test_pms_container_is_up[pms-admin]",
@@ -111,6 +112,16 @@ MATRIX: dict[str, dict[str, str]] = {
     "worker-old-commit": {
         "test_deployed_commit_is_the_expected_one": R, "test_backend_and_worker_run_the_same_commit": R,
     },
+    # Row-level security without the read-only role's policy: the SQL reading that table cannot vouch.
+    "rls-hides-sync-logs": {
+        "test_sync_logs_are_within_the_retention_window": C, "test_no_sync_log_is_stale": C,
+        "test_sync_failure_rate_stays_under_the_threshold": C,
+    },
+    "rls-hides-connections": {"test_sync_failure_rate_stays_under_the_threshold": C},
+    "healthcheck-gates-off": {
+        "test_ready_component_is_up[redis]": N, "test_ready_component_is_up[celery]": N,
+        "test_celery_reports_exactly_one_worker": N,
+    },
 }
 
 # Faults whose symptom changes with time are proven by their own tests (tests/lab/test_postdeploy_gate.py).
@@ -140,6 +151,9 @@ def render() -> str:
         red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
         cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
         lines.append(f"| `{fault}` | {red} | {cnc} |")
+    unchecked = [(f, [n for n, o in row.items() if o == N]) for f, row in MATRIX.items()]
+    lines += ["", "Checks a fault leaves NOT CHECKED (skipped with the reason; the verdict names them, never ALL CLEAR):"]
+    lines += [f"- `{f}`: {', '.join(f'`{n}`' for n in names)}" for f, names in unchecked if names]
     never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
     lines += ["", "Checks that no lab fault turns red, and where their red side is proven:"]
     lines += [f"- `{n}`: {PROVEN_ELSEWHERE.get(n, 'NOT PROVEN')}" for n in never]

@@ -289,7 +289,14 @@ def test_docker_modes(profiles):
     lab = resolve(profiles, environ={"DOCKER_HOST": "unix:///run/user/1000/docker.sock"})
     assert lab.docker_host == "unix:///run/user/1000/docker.sock"
     prod = resolve(profiles, options={"pms_env": "production"}, environ={"DOCKER_HOST": "unix:///laptop.sock"})
-    assert prod.docker == "none" and not prod.docker_enabled and prod.docker_host is None
+    # production asks for Docker access (Steps 1, 3, 5 run on the host): a laptop's DOCKER_HOST never answers it
+    assert prod.docker == "ask" and not prod.docker_enabled and prod.docker_host is None
+    assert prod.missing("PMS_DOCKER_HOST") == ["PMS_DOCKER_HOST"]
+    with pytest.raises(C.ConfigError, match="--docker-host ssh://user@host .*or --docker-host none"):
+        prod.require("PMS_DOCKER_HOST")
+    explicit = resolve(profiles, options={"pms_env": "production", "docker_host": "none"})
+    assert explicit.docker == "none" and explicit.missing("PMS_DOCKER_HOST") == []
+    assert resolve(profiles, options={"pms_env": "staging"}).docker == "ask"
     prod = resolve(profiles, options={"pms_env": "production", "docker_host": "ssh://ops@vps.example"})
     assert prod.docker_enabled and prod.docker_host == "ssh://ops@vps.example"
     prod = resolve(profiles, options={"pms_env": "production"}, environ={"PMS_DOCKER_HOST": "local"})

@@ -254,7 +254,7 @@ def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester
         "*could not check /health because connection refused on 127.0.0.1:9",
     ])
     verdict = result.stdout.lines[-1]
-    assert re.search(r"RED FLAG: 2 failed \(D3\.1, D5\.1\); 1 clear, 1 could not check, 0 skipped +\[exit 1\]",
+    assert re.search(r"RED FLAG: 2 failed \(D3\.1, D5\.1\); 1 clear, 1 could not check, 0 not checked +\[exit 1\]",
                      verdict), verdict
 
 
@@ -352,3 +352,77 @@ def test_redflag_coverage_lists_covered_and_missing_ids(pytester):
     ])
     assert "no tests ran" in result.stdout.lines[-1]  # nothing ran
     assert not (pytester.path / "reports").exists()
+
+
+# ---------------------------------------------------------------- an honest verdict: NOT CHECKED
+
+NO_DOCKER = "no Docker access (give --docker-host ssh://user@host)"
+DOCKER_SKIPS = textwrap.dedent(f"""\
+    @pytest.fixture
+    def docker_client():
+        pytest.skip("{NO_DOCKER}\\nprofile 'production': docker = none")
+    """) + "".join(check(flag) + f"def test_docker_{n}(docker_client):\n    pass\n"
+                   for n, flag in (("old_worker", "D1.5"), ("one_container", "D3.1")))
+GATE_SKIP = check("D3.2") + textwrap.dedent("""\
+    def test_celery_workers():
+        pytest.skip("the backend does not check Celery (ENABLE_CELERY_HEALTHCHECK is off): count the workers by hand")
+    """)
+
+
+@pytest.mark.parametrize(("body", "code", "pattern"), [
+    (GREEN, 0, r"ALL CLEAR: 1 checks clear, every selected check ran +\[exit 0\]"),
+    (GREEN + DOCKER_SKIPS, 0,
+     r"NO RED FLAG in 1 checks; 2 NOT CHECKED: no Docker access \(give --docker-host ssh://user@host\); "
+     r"an old pms-worker beside pms-worker-v2 is seen by no check \(D1\.5, D3\.1 not checked\) +\[exit 0\]"),
+    (GREEN + GATE_SKIP, 0, r"NO RED FLAG in 1 checks; 1 NOT CHECKED: the backend does not check Celery "
+                           r"\(ENABLE_CELERY_HEALTHCHECK is off\)"),
+    (DOCKER_SKIPS, 5, r"NOTHING CHECKED: 2 NOT CHECKED: no Docker access \(give --docker-host ssh://user@host\)"),
+    (GREEN + RED + DOCKER_SKIPS, 1,
+     r"RED FLAG: 1 failed \(D3\.1\); 1 clear, 0 could not check, 2 NOT CHECKED: no Docker access"),
+    (GREEN + CNC_CALL + DOCKER_SKIPS, 10, r"NOT VERIFIED: no red flag, but 1 check\(s\) could not run; "
+                                          r"1 clear, 1 could not check, 2 NOT CHECKED: no Docker access"),
+], ids=["all-ran", "docker-skipped", "gate-off", "all-skipped", "red-and-skipped", "cnc-and-skipped"])
+def test_verdict_says_what_was_not_checked(pytester, body, code, pattern):
+    project(pytester, body)
+    result = pytester.runpytest("--no-reports")
+    assert result.ret == code, out(result)
+    last = result.stdout.lines[-1]
+    assert re.search(pattern, last), last
+    assert ("ALL CLEAR" in last) == (body == GREEN), last
+    if "NOT CHECKED" in last:
+        result.stdout.fnmatch_lines(["*= NOT CHECKED =*"])
+
+
+def test_not_checked_section_lists_each_reason_once_with_its_checks(pytester):
+    project(pytester, GREEN + DOCKER_SKIPS + GATE_SKIP)
+    result = pytester.runpytest("--no-reports")
+    assert result.ret == 0, out(result)
+    text = result.stdout.str()
+    section = text[text.index("= NOT CHECKED ="):text.index("BLIND SPOT")]
+    assert section.count(NO_DOCKER) == 1 and section.count("ENABLE_CELERY_HEALTHCHECK is off") == 1, section
+    result.stdout.fnmatch_lines([
+        "*= NOT CHECKED =*",
+        f"{NO_DOCKER}  (2 check(s))",
+        "*profile 'production': docker = none",
+        "  D1.5 *checks/test_step1.py::test_docker_old_worker",
+        "  D3.1 *checks/test_step1.py::test_docker_one_container",
+        "the backend does not check Celery*(1 check(s))",
+        "  D3.2 *checks/test_step1.py::test_celery_workers",
+        "BLIND SPOT: an old pms-worker beside pms-worker-v2 is seen by no check (D1.5, D3.1, D3.2 not checked)",
+    ])
+    last = result.stdout.lines[-1]
+    assert "3 NOT CHECKED" in last and "seen by no check" in last and "ALL CLEAR" not in last, last
+
+
+def test_no_blind_spot_while_one_of_its_checks_ran(pytester):
+    project(pytester, DOCKER_SKIPS + check("D3.2") + "def test_celery_workers():\n    pass\n")
+    result = pytester.runpytest("--no-reports")
+    assert result.ret == 0, out(result)
+    assert "BLIND SPOT" not in result.stdout.str() and "seen by no check" not in result.stdout.lines[-1]
+
+
+def test_not_checked_verdict_under_xdist(pytester):
+    project(pytester, GREEN + DOCKER_SKIPS)
+    result = pytester.runpytest_subprocess("--no-reports", "-n", "2", timeout=120)
+    assert result.ret == 0, out(result)
+    assert re.search(r"NO RED FLAG in 1 checks; 2 NOT CHECKED: no Docker access", result.stdout.lines[-1])
