@@ -21,7 +21,7 @@ TRIAGE = {
 
 @pytest.mark.blocker
 @pytest.mark.redflag("D2.1", "G3")
-def test_health_answers_200_to_head(pms, names, evidence):
+def test_health_answers_200_to_head(pms, evidence):
     answer = pms.head("/health")
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
@@ -37,7 +37,7 @@ def test_health_answers_200_to_head(pms, names, evidence):
         f"GET /health answered {got.status}" + (f" saying status \"{live.status}\"" if live else "")
         + ", not up",
         observed=got.render(300),
-        fix=f"the backend reports itself down: docker logs {names['backend']} --tail 50; "
+        fix=f"the backend reports itself down: docker logs {pms.names['backend']} --tail 50; "
             "redeploy it if it does not recover (Coolify: redeploy, not restart)",
     )
 

@@ -20,16 +20,17 @@ REDEPLOY = "redeploy in Coolify (backend first, wait for /health/ready, then the
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G1")
-def test_health_is_200(pms, names, evidence):
+def test_health_is_200(pms, evidence):
+    # The profile's name, not the `names` fixture: that takes the Docker snapshot before the deploy settled.
     answer, live = pms.liveness()
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
         f"GET /health answered {answer.status}", observed=answer.render(300),
-        fix=f"the backend process is not serving: docker logs {names['backend']} --tail 50",
+        fix=f"the backend process is not serving: docker logs {pms.names['backend']} --tail 50",
     )
     assert live.alive, red_flag(  # contract §2.1: "up", or the older "healthy" / "ok"
         f"GET /health answered 200 saying status \"{live.status}\", not up", observed=answer.render(300),
-        fix=f"the backend reports itself down: docker logs {names['backend']} --tail 50; redeploy it",
+        fix=f"the backend reports itself down: docker logs {pms.names['backend']} --tail 50; redeploy it",
     )
 
 

@@ -60,7 +60,8 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("F3")
-def test_api_accepts_the_gateway_token(jwt_verdict, names, evidence):
+def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
+    names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
     gateway, tok, api = jwt_verdict.gateway, jwt_verdict.token, jwt_verdict.api
     assert tok is not None, red_flag(f"JWT 401 despite a fresh token: {gateway_refusal(gateway)}",
                                      observed=gateway.render(300), fix=gateway_refusal(gateway),
@@ -91,7 +92,8 @@ def test_api_accepts_the_gateway_token(jwt_verdict, names, evidence):
 
 @pytest.mark.critical
 @pytest.mark.redflag("F4")
-def test_api_shows_no_schema_drift(schema_probe, names, evidence):
+def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
+    names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
     for answer in schema_probe:
         evidence.attach_http(answer)
     drifted = {a.endpoint: parsers.schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}

@@ -25,10 +25,10 @@ def test_a_token_is_acquired(token_answer, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G4", "F3")
-def test_channel_manager_accepts_the_bearer_token_alone(pms, token, names, evidence):
+def test_channel_manager_accepts_the_bearer_token_alone(pms, token, evidence):
     answer = pms.target.get(CONNECTIONS, token=token)
     evidence.attach_http(answer)
-    shown = failure_shown(answer, token, names)
+    shown = failure_shown(answer, token, pms.names)
     assert answer.status == 200, red_flag(
         f"the channel manager answered {answer.status} to a fresh token",
         observed=answer.render(400),
