@@ -52,9 +52,11 @@ def diagnose_unauthorized(answer: Answer, token: Secret | None, names: Mapping[s
     if kind == "no-token":
         return (f"the Authorization header did not reach {backend}: a proxy in front of it drops it; send "
                 "Authorization: Bearer $TOKEN straight to the API and fix the proxy")
-    return (f"the API rejects the gateway's token signature: JWT_SECRET of {backend} does not match the auth "
-            f"gateway's (GoTrue) secret; match them and redeploy {backend}. Do not add apikey to PMS API calls: it "
-            f"is only for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
+    cause = ("the API rejects the gateway's token signature" if kind == "bad-signature" else
+             "the API refuses the token with an answer the runbook does not document (most often the signature)")
+    return (f"{cause}: JWT_SECRET of {backend} does not match the auth gateway's (GoTrue) secret, or its "
+            f"JWT_AUDIENCE is not the token's aud; match them and redeploy {backend}. Do not add apikey to PMS API "
+            f"calls: it is only for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
 
 
 def agency_fix(names: Mapping[str, str] | None = None) -> str:
@@ -90,10 +92,11 @@ def failure_shown(answer: Answer, token: Secret | None = None,
                 see_also="02-database.md#schema-drift")
     if token is None:
         return None
-    if answer.status == 401 and parsers.auth_refusal(answer.body):
+    # 401, or 403 "Not authenticated" (FastAPI's HTTPBearer varied, §3.3)
+    if answer.status in (401, 403) and parsers.auth_refusal(answer.body):
         return RedFlagAnswer(
-            "F3", f"JWT 401 despite a fresh token: {answer.endpoint} refuses it",
-            observed=f"HTTP 401: {_body(answer)}", fix=diagnose_unauthorized(answer, token, names),
+            "F3", f"JWT {answer.status} despite a fresh token: {answer.endpoint} refuses it",
+            observed=f"HTTP {answer.status}: {_body(answer)}", fix=diagnose_unauthorized(answer, token, names),
             see_also="03-auth.md#token-validation-apikey-header")
     if answer.status in (400, 403) and parsers.agency_error(answer.body):
         return RedFlagAnswer(

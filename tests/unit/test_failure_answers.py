@@ -191,6 +191,12 @@ def test_every_documented_token_refusal_is_a_red_flag_F3(shape):
     assert "JWT 401 despite a fresh token" in str(caught.value)
 
 
+def test_a_403_not_authenticated_to_a_token_is_f3_too():  # §3.3: 401 or 403 "Not authenticated"
+    with pytest.raises(RedFlagAnswer) as caught:
+        expect_ok(_answer(403, {"detail": "Not authenticated"}), TOKEN)
+    assert caught.value.flag_id == "F3" and "JWT 403" in str(caught.value)
+
+
 def test_a_refusal_of_no_token_is_not_the_tokens_fault():
     with pytest.raises(CouldNotCheck) as caught:
         expect_ok(_answer(401, {"detail": "Not authenticated"}, token=None))
@@ -279,6 +285,12 @@ SCENARIOS = {
     "bad-signature": ({(CONNECTIONS, True): (401, AUTH_401["bad signature"][0])},
                       {**_all(R, STEP4), F3: R, BEARER: R, F4: C}),
     "expired": ({(CONNECTIONS, True): (401, AUTH_401["expired"][0])}, {**_all(R, STEP4), F3: R, BEARER: R, F4: C}),
+    "header-lost": ({(CONNECTIONS, True): (401, AUTH_401["header lost"][0])},
+                    {**_all(R, STEP4), F3: R, BEARER: R, F4: C}),
+    "header-lost-403": ({(CONNECTIONS, True): (403, AUTH_401["header lost"][0])},
+                        {**_all(R, STEP4), F3: R, BEARER: R, F4: C}),
+    "undocumented-401": ({(CONNECTIONS, True): UNDIAGNOSED["401 undocumented"]},  # F3 is any 401 to a fresh token
+                         {**_all(C, STEP4), F3: R, BEARER: R, F4: C}),
     "generic-500": ({(CONNECTIONS, True): UNDIAGNOSED["500 generic (SEC-P0)"]},
                     {**_all(C, STEP4), F3: C, F4: C, BEARER: R}),
     "undocumented-403": ({(CONNECTIONS, True): UNDIAGNOSED["403 undocumented"]},
@@ -367,6 +379,8 @@ def test_the_red_flags_say_what_the_answer_showed(runs):
     assert "Missing agency_id in token claims" in message("agency-403", F3)
     assert "team_members" in message("agency-403", F3) and "x-agency-id" in message("agency-403", BEARER)
     assert "JWT_SECRET" in message("bad-signature", F3) and "(F3)" in message("bad-signature", STEP4[1])
+    assert "signature" in message("bad-signature", F3) and "does not document" in message("undocumented-401", F3)
+    assert "Authorization header did not reach" in message("header-lost-403", STEP4[0])
     assert "fetch a fresh one" in message("expired", F3)
     assert 'status \\"down\\"' in message("health-down", "test_health_is_200") or \
         'status "down"' in message("health-down", "test_health_is_200")
