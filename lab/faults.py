@@ -451,6 +451,71 @@ class TokenExpired:
     heal = AnonKeyRotated.heal
 
 
+# --- answers that show the failure (issue 8, items 6 and 7) ------------------------------------------
+
+
+def _memberships_file(state: LabState):
+    return state.home / "ops-user-no-agency.json"
+
+
+@fault("ops-user-no-agency",
+       "the ops user's team memberships are gone: the API answers its token 403 \"Missing agency_id in token claims\"")
+class OpsUserNoAgency:
+    """Raw SQL on team_members, as an admin removing the user would; the rows are kept to put them back."""
+
+    @staticmethod
+    def inject(state):
+        import json
+
+        with _db(state) as conn:
+            rows = [r[0] for r in conn.execute("SELECT row_to_json(tm)::text FROM team_members tm WHERE user_id = %s",
+                                               (state.secrets.admin_user_id,)).fetchall()]
+            if rows:  # a second inject keeps the first one's copy
+                if not _memberships_file(state).exists():
+                    _memberships_file(state).write_text(json.dumps(rows))
+                conn.execute("DELETE FROM team_members WHERE user_id = %s", (state.secrets.admin_user_id,))
+
+    @staticmethod
+    def heal(state):
+        import json
+
+        path = _memberships_file(state)
+        if not path.exists():
+            return
+        with _db(state) as conn:
+            for row in json.loads(path.read_text()):
+                conn.execute("INSERT INTO team_members SELECT * FROM json_populate_record(NULL::team_members, %s) "
+                             "ON CONFLICT DO NOTHING", (row,))
+        path.unlink()
+
+
+_DRIFT_HANDLED = """SCHEMA_DRIFT_ERRORS = (
+    pg_errors.UndefinedTable,
+    pg_errors.UndefinedColumn,
+    pg_errors.UndefinedFunction,
+    pg_errors.AmbiguousFunction,
+)"""
+
+
+@fault("schema-drift-500", f"migration {DRIFT_MIGRATION} not applied, and pms-backend redeployed from a build whose "
+       "handler lets the missing column through as a 500")
+class SchemaDrift500:
+    @staticmethod
+    def inject(state):
+        _make_build("drift-500", {"services/backend/errors.py": lambda src: src
+                    .replace(_DRIFT_HANDLED, "SCHEMA_DRIFT_ERRORS: tuple = ()  # the drift handler was lost")
+                    .replace('content={"detail": "Internal server error"}',
+                             'content={"detail": f"{type(exc).__name__}: {exc.diag.message_primary or exc}"}')})
+        stack.recreate(state, ("backend",), builds={"backend": "drift-500"})
+        stack.wait_healthy(state, timeout=60)
+        SchemaDrift.inject(state)
+
+    @staticmethod
+    def heal(state):
+        SchemaDrift.heal(state)
+        stack.recreate(state, ("backend",))
+
+
 SLOW_READY_SECONDS = 15
 
 

@@ -29,6 +29,7 @@ EXCERPT_CHARS = 300
 _MAX_STR = 100_000  # a single text field beyond this is not a plausible answer
 
 __all__ = [
+    "AUTH_REFUSALS",
     "MAX_BODY_BYTES",
     "STATUS_COUNT_KEYS",
     "BadAnswer",
@@ -42,6 +43,8 @@ __all__ = [
     "Readiness",
     "Token",
     "Version",
+    "agency_error",
+    "auth_refusal",
     "commit_matches",
     "format_table",
     "human_duration",
@@ -849,7 +852,14 @@ def parse_token_response(body: Any, *, endpoint: str = "/auth/v1/token", max_byt
 # Error bodies (503 schema drift, 401/403, 404 …)
 # --------------------------------------------------------------------------------------------
 
-_DRIFT = re.compile(r"schema not installed|out of date", re.IGNORECASE)
+# What a schema-drift answer says (contract §5.1, §11 item 24): the 503's actionable message, or the
+# database error a build lets through as a 500.
+_DRIFT = re.compile(
+    r"schema not installed|out of date"
+    r"|relation \"[^\"]{1,200}\" does not exist"
+    r"|column (?:\"[^\"]{1,200}\"|[\w.]{1,200})(?: of relation \"[^\"]{1,200}\")? does not exist"
+    r"|Undefined(?:Table|Column)",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -920,7 +930,9 @@ def _strings(v: Any, depth: int = 0, budget: list[int] | None = None) -> Iterabl
 
 
 def schema_drift_message(body: Any, *, max_bytes: int | None = None) -> str | None:
-    """The message of a schema-drift 503 ("schema not installed" / "out of date"), else None.
+    """The message of a schema-drift answer, else None: "schema not installed" / "out of date" (the 503),
+    or `relation "…" does not exist` / `column … does not exist` / UndefinedTable / UndefinedColumn (a 500
+    that lets the database error through). Which status codes count is the caller's to decide.
 
     Looks in `message`, `detail` (string or object) and `error`; never raises.
     """
@@ -1188,3 +1200,37 @@ def format_table(containers: Iterable[Container], *, now: datetime | None = None
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["   ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     return secrets.scrub("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# What an API refusal says (contract §3.2, §3.3): the documented detail strings, nothing else
+# --------------------------------------------------------------------------------------------
+
+AUTH_REFUSALS = {  # 401 detail -> kind
+    "invalid authentication token": "bad-signature",
+    "token has expired": "expired",
+    "not authenticated": "no-token",
+}
+_AGENCY = re.compile(r"^(?:missing agency_id in token claims|agency context not available in token"
+                     r"|cannot resolve agency\b.*)", re.IGNORECASE | re.DOTALL)
+
+
+def _error_text(body: Any) -> str | None:
+    try:
+        return parse_error_body(body).text.strip() or None
+    except BadAnswer:
+        return None
+    except Exception:  # noqa: BLE001 - used inside checks' judgement: never raises
+        return None
+
+
+def auth_refusal(body: Any) -> str | None:
+    """The kind of a documented 401/403 auth body ("bad-signature", "expired", "no-token"), else None."""
+    text = _error_text(body)
+    return AUTH_REFUSALS.get(text.rstrip(".").lower()) if text else None
+
+
+def agency_error(body: Any) -> str | None:
+    """The documented "no agency context" text of a 403/400 (§3.2), else None."""
+    text = _error_text(body)
+    return text if text and _AGENCY.match(text) else None

@@ -1,18 +1,20 @@
 """The PMS API as the runbook reads it: health, version, channel connections, sync batches.
 
-Reads only. Answers are parsed by `parsers`; anything that keeps a check from reading the target
-(transport failure, an unparseable body, a rejected token, schema drift) is `CouldNotCheck` with
-the reason and the runbook's pointer, never a raw traceback.
+Reads only. Answers are parsed by `parsers`. An answer that itself shows the failure (a schema-drift
+503, a documented token refusal, no agency) is a `RedFlagAnswer`; anything else that keeps a check
+from reading the target (transport failure, an unparseable body, an undiagnosed 503) is
+`CouldNotCheck` with the reason and the runbook's pointer, never a raw traceback.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from pms_runbook import parsers
 from pms_runbook.http import Answer, Target
-from pms_runbook.redflag import CouldNotCheck, see
+from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer, see
 from pms_runbook.secrets import Secret
 
 CONNECTIONS = "/api/v1/channel-connections/"
@@ -38,20 +40,70 @@ def answered(answer: Answer) -> str:
     return f"HTTP {answer.status}"
 
 
-def diagnose_unauthorized(answer: Answer, token: Secret | None) -> str:
+def diagnose_unauthorized(answer: Answer, token: Secret | None, names: Mapping[str, str] | None = None) -> str:
     """Top-5 #3: tell an expired token from a signature mismatch from a missing token."""
-    detail = ""
-    try:
-        detail = parsers.parse_error_body(answer.body).detail or ""
-    except parsers.BadAnswer:
-        pass
+    backend = (names or {}).get("backend", "pms-backend")
     if token is None:
         return "no token was sent (PMS_ADMIN_EMAIL / PMS_ADMIN_PASSWORD / ANON_KEY)"
-    if "expired" in str(detail).lower():
-        return "the token has expired: fetch a fresh one (get_fresh_token.sh)"
-    return ("the API rejects the gateway's token signature: JWT_SECRET of pms-backend does not match the auth "
-            "gateway's (GoTrue) secret; match them and redeploy. Do not add apikey to PMS API calls: it is only "
-            f"for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
+    kind = parsers.auth_refusal(answer.body)
+    if kind == "expired":
+        return ("the token has expired: fetch a fresh one (get_fresh_token.sh); if a fresh one is expired too, "
+                "the gateway's JWT expiry or a clock is wrong (compare `date -u` on the host and the gateway)")
+    if kind == "no-token":
+        return (f"the Authorization header did not reach {backend}: a proxy in front of it drops it; send "
+                "Authorization: Bearer $TOKEN straight to the API and fix the proxy")
+    cause = ("the API rejects the gateway's token signature" if kind == "bad-signature" else
+             "the API refuses the token with an answer the runbook does not document (most often the signature)")
+    return (f"{cause}: JWT_SECRET of {backend} does not match the auth gateway's (GoTrue) secret, or its "
+            f"JWT_AUDIENCE is not the token's aud; match them and redeploy {backend}. Do not add apikey to PMS API "
+            f"calls: it is only for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
+
+
+def agency_fix(names: Mapping[str, str] | None = None) -> str:
+    """§3.2: the ops user's token resolves to no agency."""
+    return ("give the ops user (PMS_ADMIN_EMAIL) a team membership of its agency: INSERT INTO team_members "
+            "(agency_id, user_id, role) VALUES ('<agency uuid>', '<ops user id>', 'admin'), or set its "
+            "profiles.last_active_agency_id; with several agencies send x-agency-id")
+
+
+def _body(answer: Answer, limit: int = 300) -> str:
+    return answer.body[:limit].decode(errors="replace").strip()
+
+
+def failure_shown(answer: Answer, token: Secret | None = None,
+                  names: Mapping[str, str] | None = None) -> RedFlagAnswer | None:
+    """The red flag an answer shows by itself, else None (200, or nothing diagnosable: could not check).
+
+    Only the documented answers (contract §3.2, §3.3, §5.1): a schema-drift 503 or a 500 naming a missing
+    relation or column (F4); with a token sent, a 401 of a documented kind (F3); a 403/400 "no agency".
+    """
+    names = names or {}
+    backend = names.get("backend", "pms-backend")
+    if answer.status in (500, 503):
+        drift = parsers.schema_drift_message(answer.body)
+        if drift:
+            migration = re.search(r"[\w./-]*\d{14}_[\w-]+\.sql", drift)
+            return RedFlagAnswer(
+                "F4", f"schema drift: {answer.endpoint} answers {answer.status}",
+                observed=f"HTTP {answer.status}: {drift[:300]}",
+                fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh"
+                    + (f"   (the answer names {migration.group(0)})" if migration else "")
+                    + f"   then re-check with --status; docker logs {backend} --tail 50 shows SCHEMA_DRIFT",
+                see_also="02-database.md#schema-drift")
+    if token is None:
+        return None
+    # 401, or 403 "Not authenticated" (FastAPI's HTTPBearer varied, §3.3)
+    if answer.status in (401, 403) and parsers.auth_refusal(answer.body):
+        return RedFlagAnswer(
+            "F3", f"JWT {answer.status} despite a fresh token: {answer.endpoint} refuses it",
+            observed=f"HTTP {answer.status}: {_body(answer)}", fix=diagnose_unauthorized(answer, token, names),
+            see_also="03-auth.md#token-validation-apikey-header")
+    if answer.status in (400, 403) and parsers.agency_error(answer.body):
+        return RedFlagAnswer(
+            "F3", f"the ops user's token has no agency: {answer.endpoint} answers {answer.status}",
+            observed=f"HTTP {answer.status}: {_body(answer)}", fix=agency_fix(names),
+            see_also="03-auth.md#token-validation-apikey-header")
+    return None
 
 
 def down_summary(ready: parsers.Readiness | None) -> str:
@@ -62,30 +114,31 @@ def down_summary(ready: parsers.Readiness | None) -> str:
                      for n in ready.down_components) or "-"
 
 
-def expect_ok(answer: Answer, token: Secret | None = None) -> Answer:
-    """200, or the reason this endpoint cannot be read, in the runbook's terms."""
+def expect_ok(answer: Answer, token: Secret | None = None, names: Mapping[str, str] | None = None) -> Answer:
+    """200; else the red flag the answer shows (`failure_shown`), else the reason it cannot be read."""
     if answer.status == 200:
         return answer
+    shown = failure_shown(answer, token, names)
+    if shown is not None:
+        raise shown
     if answer.status in (401, 403):
-        raise CouldNotCheck(answer.endpoint, f"it answered {answer.status}: {diagnose_unauthorized(answer, token)}")
+        raise CouldNotCheck(answer.endpoint, f"it answered {answer.status}: {diagnose_unauthorized(answer, token, names)}"
+                            if token is None else f"it answered {answer.status}, a refusal the runbook does not "
+                            f"document: {_body(answer, 200)}", hint="check the ops user's token and role")
     if answer.status == 503:
-        drift = parsers.schema_drift_message(answer.body)
-        if drift:
-            raise CouldNotCheck(answer.endpoint, f"it answered 503, schema not installed or out of date: {drift}",
-                                hint="apply the pending migrations: CONFIRM_PROD=1 bash "
-                                     "backend/scripts/ops/apply_supabase_migrations.sh "
-                                     f"(see {see('02-database.md#schema-drift')})")
-        raise CouldNotCheck(answer.endpoint, f"it answered 503 (service unavailable): "
-                            f"{answer.body[:200].decode(errors='replace')}",
+        raise CouldNotCheck(answer.endpoint, f"it answered 503 (service unavailable): {_body(answer, 200)}",
                             hint=f"check /health/ready and Step 2 ({see('02-database.md#db-dns--degraded-mode')})")
-    raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}: "
-                        f"{answer.body[:200].decode(errors='replace')}")
+    if answer.status == 404 and token is not None:
+        raise CouldNotCheck(answer.endpoint, f"it answered 404: {_body(answer, 200)}",
+                            hint="a wrong API URL, or an ops user without any agency membership (contract §3.2)")
+    raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}: {_body(answer, 200)}")
 
 
 class PmsApi:
-    def __init__(self, target: Target, *, concurrency: int = 16):
+    def __init__(self, target: Target, *, concurrency: int = 16, names: Mapping[str, str] | None = None):
         self.target = target
         self.concurrency = concurrency
+        self.names = dict(names or {})  # container names for the fixes of the red flags answers show
 
     # --- health (Step 2) ---
     def head(self, path: str) -> Answer:
@@ -102,7 +155,7 @@ class PmsApi:
         return answer, (parsed(answer, parsers.parse_liveness) if answer.status == 200 else None)
 
     def version(self) -> tuple[Answer, parsers.Version]:
-        answer = expect_ok(self.target.get("/api/v1/ops/version"))
+        answer = expect_ok(self.target.get("/api/v1/ops/version"), names=self.names)
         return answer, parsed(answer, parsers.parse_version)
 
     # --- channel manager (Step 4) ---

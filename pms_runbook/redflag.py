@@ -36,3 +36,23 @@ class CouldNotCheck(Exception):
         if hint:
             msg += f"\nhint: {hint}"
         super().__init__(msg)
+
+
+class RedFlagAnswer(AssertionError):
+    """The target answered, and the answer itself shows the failure (a schema-drift 503, a token refused for
+    its signature, no agency for the ops user): a red flag wherever it is seen, not "could not check".
+
+    An AssertionError whose text is a `red_flag(...)`, so the plugin reports it as any other red flag,
+    also when a fixture raises it; `flag_id` names the red flag of the runbook it is (F3, F4, ...).
+    """
+
+    def __init__(self, flag_id: str, what: str, *, observed: object, fix: str, see_also: str | None = None):
+        self.flag_id, self.what, self.observed, self.fix, self.see_also = flag_id, what, observed, fix, see_also
+        super().__init__(red_flag(f"{what} ({flag_id})", observed=observed, fix=fix, see_also=see_also))
+
+    def __reduce__(self):  # picklable with its fields (xdist)
+        return (_rebuild_red_flag_answer, (self.flag_id, self.what, self.observed, self.fix, self.see_also))
+
+
+def _rebuild_red_flag_answer(flag_id, what, observed, fix, see_also):
+    return RedFlagAnswer(flag_id, what, observed=observed, fix=fix, see_also=see_also)

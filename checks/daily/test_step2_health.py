@@ -30,6 +30,16 @@ def test_health_answers_200_to_head(pms, evidence):
         fix="405 with 'Allow: GET' is a backend older than 62d7c80: redeploy main; "
             "otherwise the process is down: docker logs pms-backend --tail 50 (Step 1)",
     )
+    # 200 is not enough: the body must say up (contract §2.1: "up", or the older "healthy" / "ok").
+    got, live = pms.liveness()
+    evidence.attach_http(got)
+    assert got.status == 200 and live.alive, red_flag(
+        f"GET /health answered {got.status}" + (f" saying status \"{live.status}\"" if live else "")
+        + ", not up",
+        observed=got.render(300),
+        fix=f"the backend reports itself down: docker logs {pms.names['backend']} --tail 50; "
+            "redeploy it if it does not recover (Coolify: redeploy, not restart)",
+    )
 
 
 @pytest.mark.blocker

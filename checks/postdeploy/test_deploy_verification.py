@@ -21,11 +21,16 @@ REDEPLOY = "redeploy in Coolify (backend first, wait for /health/ready, then the
 @pytest.mark.blocker
 @pytest.mark.redflag("G1")
 def test_health_is_200(pms, evidence):
-    answer, _ = pms.liveness()
+    # The profile's name, not the `names` fixture: that takes the Docker snapshot before the deploy settled.
+    answer, live = pms.liveness()
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
         f"GET /health answered {answer.status}", observed=answer.render(300),
-        fix="the backend process is not serving: docker logs pms-backend --tail 50",
+        fix=f"the backend process is not serving: docker logs {pms.names['backend']} --tail 50",
+    )
+    assert live.alive, red_flag(  # contract §2.1: "up", or the older "healthy" / "ok"
+        f"GET /health answered 200 saying status \"{live.status}\", not up", observed=answer.render(300),
+        fix=f"the backend reports itself down: docker logs {pms.names['backend']} --tail 50; redeploy it",
     )
 
 
@@ -58,9 +63,18 @@ def test_api_runs_the_expected_commit(pms, rollout_settled, required_expected_co
 
 
 @pytest.mark.critical
-@pytest.mark.redflag("G1", "G2")
-def test_admin_runs_the_expected_commit(rollout_settled, admin_version, required_expected_commit, evidence):
-    answer, version = admin_version
+@pytest.mark.redflag("G1", "G2", "D1.2")
+def test_admin_runs_the_expected_commit(rollout_settled, admin_commit, required_expected_commit, names, evidence):
+    assert admin_commit.missing is None, red_flag(
+        f"{names['admin']} is missing or not Up: its commit cannot be verified",
+        observed=admin_commit.missing,
+        fix=f"docker ps -a | grep {names['admin']}; docker logs {names['admin']} --tail 50   then redeploy "
+            f"{names['admin']} in Coolify and re-run this gate",
+        see_also="step-1-verify-containers--deployed-commit",
+    )
+    if admin_commit.failure is not None:
+        raise admin_commit.failure
+    answer, version = admin_commit.answer, admin_commit.version
     evidence.attach_http(answer)
     cached = answer.headers.get("x-nextjs-cache", "-")
     assert commit_matches(version.source_commit, required_expected_commit), red_flag(

@@ -7,10 +7,14 @@
 | 4 | Schema Drift (503)           | bash backend/scripts/ops/apply_supabase_migrations.sh            |
 | 5 | Smoke Script Variable Errors | configuration validated before any check runs (exit code 4)      |
 """
+from datetime import UTC, datetime
+
 import pytest
 
-from pms_runbook import logscan
-from pms_runbook.redflag import red_flag
+from pms_runbook import logscan, parsers
+from pms_runbook.gateway import gateway_refusal
+from pms_runbook.pms_api import agency_fix, diagnose_unauthorized
+from pms_runbook.redflag import CouldNotCheck, red_flag
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-and-fixes")]
 
@@ -56,22 +60,58 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("F3")
-def test_api_accepts_the_gateway_token(jwt_verdict):
-    verdict, observed = jwt_verdict
-    assert verdict is None, red_flag(f"JWT 401 despite a fresh token: {verdict}", observed=observed,
-                                     fix=verdict, see_also="03-auth.md#token-validation-apikey-header")
+def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
+    names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
+    gateway, tok, api = jwt_verdict.gateway, jwt_verdict.token, jwt_verdict.api
+    assert tok is not None, red_flag(f"JWT 401 despite a fresh token: {gateway_refusal(gateway)}",
+                                     observed=gateway.render(300), fix=gateway_refusal(gateway),
+                                     see_also="03-auth.md#token-validation-apikey-header")
+    evidence.attach_http(api)
+    claims = (f"token claims: aud={tok.claims.get('aud')} exp={tok.expires_at} "
+              f"(expired: {tok.expired(datetime.now(UTC))})")
+    refused = api.status == 401 or (api.status == 403 and parsers.auth_refusal(api.body) is not None)
+    assert not refused, red_flag(
+        f"JWT {api.status} despite a fresh token: {diagnose_unauthorized(api, tok.access_token, names)}",
+        observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
+        fix=diagnose_unauthorized(api, tok.access_token, names),
+        see_also="03-auth.md#token-validation-apikey-header",
+    )
+    agency = parsers.agency_error(api.body) if api.status in (400, 403) else None
+    assert agency is None, red_flag(
+        f"the API accepts the token but finds no agency for the ops user: {agency}",
+        observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
+        fix=agency_fix(names), see_also="03-auth.md#token-validation-apikey-header",
+    )
+    # A schema-drift answer comes from a handler the token got into (F4 owns it); anything else shows nothing.
+    drifted = api.status in (500, 503) and parsers.schema_drift_message(api.body)
+    if api.status != 200 and not drifted:
+        raise CouldNotCheck("whether the API accepts the gateway's token",
+                            f"{api.endpoint} answered {api.status}, which says neither: "
+                            f"{api.body[:160].decode(errors='replace')}")
 
 
 @pytest.mark.critical
 @pytest.mark.redflag("F4")
-def test_api_shows_no_schema_drift(schema_probe):
-    drifted = {endpoint: message for endpoint, message in schema_probe.items() if message}
+def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
+    names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
+    for answer in schema_probe:
+        evidence.attach_http(answer)
+    drifted = {a.endpoint: parsers.schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
+    drifted = {endpoint: message for endpoint, message in drifted.items() if message}
     assert not drifted, red_flag(
-        "schema drift: the API answers 503 \"schema not installed or out of date\"",
+        "schema drift: the API answers \"schema not installed or out of date\" (or lets a missing relation "
+        "or column through as a 500)",
         observed="\n".join(f"{e}: {m}" for e, m in drifted.items()),
-        fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh   then re-check with --status",
+        fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh   then re-check with --status; "
+            f"docker logs {names['backend']} --tail 50 names the missing relation (SCHEMA_DRIFT)",
         see_also="02-database.md#schema-drift",
     )
+    unread = [a for a in schema_probe if a.status != 200]
+    if unread:
+        raise CouldNotCheck(f"schema drift on {unread[0].endpoint}",
+                            f"it answered {unread[0].status}, not an answer of its handler: "
+                            f"{unread[0].body[:160].decode(errors='replace')}",
+                            hint="the token or the database is the problem first (F3, Step 2)")
 
 
 @pytest.mark.critical

@@ -1,9 +1,10 @@
 """Golden path 4: smoke. A token is acquired; the channel manager works with the Bearer token alone,
-and refuses a call without one (401 or 403, never 200)."""
+and refuses a call without one (401 or 403, never 200) on its list, a connection's sync-batches and
+its sync-logs."""
 import pytest
 
 from pms_runbook.gateway import token_problem
-from pms_runbook.pms_api import CONNECTIONS, diagnose_unauthorized
+from pms_runbook.pms_api import CONNECTIONS, failure_shown
 from pms_runbook.redflag import red_flag
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("03-auth.md#token-validation-apikey-header")]
@@ -27,21 +28,24 @@ def test_a_token_is_acquired(token_answer, evidence):
 def test_channel_manager_accepts_the_bearer_token_alone(pms, token, evidence):
     answer = pms.target.get(CONNECTIONS, token=token)
     evidence.attach_http(answer)
+    shown = failure_shown(answer, token, pms.names)
     assert answer.status == 200, red_flag(
         f"the channel manager answered {answer.status} to a fresh token",
         observed=answer.render(400),
-        fix=diagnose_unauthorized(answer, token) if answer.status == 401 else "see the body above",
-        see_also="03-auth.md#token-validation-apikey-header",
+        fix=shown.fix if shown else "see the body above",
+        see_also=shown.see_also if shown else "03-auth.md#token-validation-apikey-header",
     )
 
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G4")
-def test_channel_manager_refuses_a_call_without_token(pms, evidence):
-    answer = pms.target.get(CONNECTIONS)
-    evidence.attach_http(answer)
-    assert answer.status in (401, 403), red_flag(
-        f"the channel manager answered {answer.status} without a token",
-        observed=answer.render(400),
+def test_channel_manager_refuses_a_call_without_token(no_token_answers, evidence):
+    for answer in no_token_answers:
+        evidence.attach_http(answer)
+    open_ = [a for a in no_token_answers if a.status not in (401, 403)]
+    assert not open_, red_flag(
+        f"the channel manager answered {', '.join(str(a.status) for a in open_)} without a token",
+        observed="\n".join(f"{a.endpoint} -> HTTP {a.status} {a.body[:120].decode(errors='replace')}"
+                           for a in open_),
         fix="authentication is not enforced: do not enable the channel manager; redeploy a build that checks JWTs",
     )

@@ -49,8 +49,11 @@ class Run:
                     el = case.find(tag)
                     if el is not None:
                         message = (el.get("message") or "") + "\n" + (el.text or "")
+                        head = message.split("\n", 1)[0]
                         if tag == "skipped":
                             outcome = "skipped"
+                        elif "RED FLAG:" in head:  # also a fixture's (setup): an answer that shows the failure
+                            outcome = "red flag"
                         elif "could not check" in message:
                             outcome = "could not check"
                         elif tag == "failure" and "RED FLAG" in message:

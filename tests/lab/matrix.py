@@ -41,6 +41,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_within_the_wait": R, "test_no_db_dns_or_network_disconnect": R,
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         **_all(C, STEP4),
+        "test_api_accepts_the_gateway_token": C, "test_api_shows_no_schema_drift": C,
     },
     "old-worker-running": {
         "test_old_worker_is_not_running_beside_v2": R, "test_at_most_one_worker_container_is_up": R,
@@ -71,14 +72,14 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_api_shows_no_schema_drift": C,
     },
     "admin-missing": {
-        "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": C,
+        "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
     },
     "commit-mismatch": {
         "test_deployed_commit_is_the_expected_one": R, "test_api_runs_the_expected_commit": R,
         "test_backend_and_worker_run_the_same_commit": R,
     },
     "schema-drift": {
-        **_all(C, STEP4),
+        **_all(R, STEP4),
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         "test_api_shows_no_schema_drift": R, "test_every_migration_is_applied": R,
     },
@@ -92,8 +93,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "no-recent-batches": {"test_every_active_connection_synced_in_the_last_24h": R},
     "old-sync-logs": {"test_sync_logs_are_within_the_retention_window": R},
     "jwt-secret-mismatch": {
-        **_all(C, STEP4),
+        **_all(R, STEP4),
         "test_channel_manager_accepts_the_bearer_token_alone": R, "test_api_accepts_the_gateway_token": R,
+        "test_api_shows_no_schema_drift": C,
     },
     "popups-in-frontend": {"test_frontend_has_no_browser_popups": R},
     "legacy-health-head": {"test_health_answers_200_to_head": R, "test_ready_answers_200_to_head": R},
@@ -104,9 +106,9 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_accepts_the_bearer_token_alone": C, "test_api_shows_no_schema_drift": C,
     },
     "token-expired": {
-        **_all(C, STEP4),
+        **_all(R, STEP4),
         "test_a_token_is_acquired": R, "test_channel_manager_accepts_the_bearer_token_alone": R,
-        "test_api_accepts_the_gateway_token": R,
+        "test_api_accepts_the_gateway_token": R, "test_api_shows_no_schema_drift": C,
     },
     "admin-commit-unset": {"test_deployed_commit_is_the_expected_one": R, "test_admin_runs_the_expected_commit": R},
     "worker-old-commit": {
@@ -122,6 +124,17 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[redis]": N, "test_ready_component_is_up[celery]": N,
         "test_celery_reports_exactly_one_worker": N,
     },
+    # Answers that show the failure (issue 8, items 6 and 7).
+    "ops-user-no-agency": {
+        **_all(R, STEP4),
+        "test_channel_manager_accepts_the_bearer_token_alone": R, "test_api_accepts_the_gateway_token": R,
+        "test_api_shows_no_schema_drift": C,
+    },
+    "schema-drift-500": {
+        **_all(R, STEP4),
+        "test_channel_manager_accepts_the_bearer_token_alone": R,
+        "test_api_shows_no_schema_drift": R, "test_every_migration_is_applied": R,
+    },
 }
 
 # Faults whose symptom changes with time are proven by their own tests (tests/lab/test_postdeploy_gate.py).
@@ -129,8 +142,9 @@ TIMED = {"slow-ready": "ready after ~15 s: the gate passes with the default wait
 
 # Red sides that no lab fault can show, proven against a misbehaving server instead.
 PROVEN_ELSEWHERE = {
-    "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py): the lab's "
-                          "backend, like the real one, answers 200 whenever its process serves at all",
+    "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
+                          "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
+                          "the real one, answers 200 \"up\" whenever its process serves at all",
 }
 
 
