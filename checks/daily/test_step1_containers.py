@@ -101,6 +101,9 @@ def test_no_ghost_container_beside_a_renamed_one(role_containers):
                     for old, new in found.values()),
         observed="\n".join(f"{c.name}: {c.status_text}, created {c.created_at or '-'}"
                            for running in role_containers.values() for c in running),
-        fix="   ".join(f"docker stop {g.name} && docker rm {g.name}" for old, _ in found.values() for g in old)
-            + "   (after checking that the new one serves; never rename a Coolify service while it runs)",
+        # Removing the old one while the new one is not Up would take the role down: fix the new one first.
+        fix="   ".join((f"first get {new.name} Up (D1.1-D1.4), then " if not new.up else "")
+                       + " && ".join(f"docker stop {g.name} && docker rm {g.name}" for g in old)
+                       for old, new in found.values())
+            + "   (never rename a Coolify service while it runs)",
     )

@@ -7,6 +7,7 @@
 """
 import pytest
 
+from pms_runbook.docker_probe import ContainerSet
 from pms_runbook.redflag import red_flag
 from pms_runbook.roles import DB_HOST, describe_networks, dns_fix, network_findings
 
@@ -44,7 +45,7 @@ def test_pms_backend_is_on_the_supabase_network(names, containers):
 @pytest.mark.redflag("D5.3")
 def test_redis_container_is_running(names, containers, backend_redis):
     # The Redis the backend is configured with, not any Redis that happens to run.
-    target, serving = backend_redis
+    target, serving, listed = backend_redis
     if target.host is None:  # the backend names none: judge the profile's Redis, and say so
         redis = containers.named(names["redis"])
         serving, which, how = ([redis] if redis else []), names["redis"], f"{target.source}; judged the profile's"
@@ -52,9 +53,11 @@ def test_redis_container_is_running(names, containers, backend_redis):
         which, how = target.host, f"{target.source} = {target.shown_url}"
     up = [c for c in serving if c.up]
     name = serving[0].name if serving else which
+    others = [c.name for c in listed if c.up and c not in serving]
     assert up, red_flag(
         f"the Redis container {name} is {'not running' if serving else 'missing'} ({how})",
-        observed=containers.matching(name).table() if serving else containers.table(),
+        observed=ContainerSet(tuple({c.name: c for c in serving + listed}.values())).table()
+                 + (f"\n{', '.join(others)} running does not count: {names['backend']} does not use it" if others else ""),
         fix=f"docker start {name} (Coolify: start the Redis service), then verify "
             "/health/ready redis is up",
     )

@@ -83,3 +83,16 @@ def test_v2_fault_turns_exactly_its_checks_red(fault, v2_lab, v2_run):
         assert run.returncode == 1
     finally:
         faults.heal(LabState.load(), fault)
+
+
+def test_a_plain_up_keeps_the_model_in_force(v2_lab):
+    import subprocess
+    import sys
+
+    from tests.lab.conftest import ROOT
+
+    subprocess.run([sys.executable, "-m", "lab", "up"], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                   check=True)
+    status = status_json()
+    assert status["network_model"] == "v2"
+    assert status["containers"]["backend"]["networks"] == [v2_lab.coolify_network]
