@@ -1,6 +1,6 @@
 """pms-lab: run the reference PMS stack, healthy or broken on purpose.
 
-    pms-lab up [--connections N]     start (or adopt) the stack and wait until it is ready
+    pms-lab up [--connections N] [--network-model v1|v2]   start (or adopt) the stack, wait until ready
     pms-lab down [--volumes]         remove containers and networks (and the data, with --volumes)
     pms-lab status [--json]          endpoints, DSN, containers, networks, commit, active faults
     pms-lab faults                   every fault, with one line of what it breaks
@@ -26,6 +26,7 @@ def _print_endpoints(status: dict) -> None:
     print(f"auth (SB)  {status['auth_url']}")
     print(f"DB (ro)    postgresql://pms_runbook_ro@{status['db_dsn'].rsplit('@', 1)[1]}")
     print(f"commit     {status['commit']}")
+    print(f"networks   model {status.get('network_model', 'v1')}")
     print(f"faults     {', '.join(status['faults']) or 'none'}")
 
 
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="start the lab and wait until it is ready")
     p_up.add_argument("--connections", type=int, help="channel connections to seed on a fresh lab (default 8)")
+    p_up.add_argument("--network-model", choices=("v1", "v2"),
+                      help="v1: backend and worker on coolify and the Supabase network (checklist); v2: PMS on "
+                           "coolify only, supabase-db aliased into coolify (March); default: keep the current one")
     p_down = sub.add_parser("down", help="remove the lab's containers and networks")
     p_down.add_argument("--volumes", action="store_true", help="also delete the lab's data and secrets")
     p_status = sub.add_parser("status", help="what runs and where")
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "up":
         t0 = time.monotonic()
-        state = stack.up(connections=args.connections)
+        state = stack.up(connections=args.connections, network_model=args.network_model)
         _print_endpoints(stack.status(state))
         print(f"ready in {time.monotonic() - t0:.1f}s")
         return 0

@@ -626,6 +626,98 @@ class HealthcheckGatesOff:
         stack.wait_until(lambda: _http_status(f"{state.api_url}/health") == 200, 60, what="pms-backend /health")
 
 
+# --- the right container (issue 8 item 5) and the network models (item 9) ---------------------------------
+
+RENAMED_ADMIN = "pms-admin-frontend"  # the March name of the admin (contract §1.1)
+DECOY_REDIS = "coolify-redis"  # another accepted Redis name, not the one the backend's REDIS_URL names
+OOM_LIMIT = "16m"  # below what the worker needs to import its code: the kernel kills it at every start
+
+
+def _remove(name: str) -> None:
+    """Remove a container a fault added (only those: the lab's own names are healed, not removed)."""
+    ct = stack.find(stack.client(), name)
+    if ct is not None:
+        ct.remove(force=True)
+
+
+@fault("admin-renamed-ghost", f"the admin renamed to {RENAMED_ADMIN} in a crash loop, the old pms-admin still Up "
+                              "beside it (a ghost after a rename)")
+class AdminRenamedGhost:
+    @staticmethod
+    def inject(state):
+        future = "from __future__ import annotations\n"
+        _make_build("admin-crash", {"services/admin/main.py": lambda src: src.replace(future, future + (
+            "from lab.services.admin.pages_v2 import render  # noqa  (the renamed app's first deploy)\n"), 1)})
+        svc = stack.services(state, builds={"admin": "admin-crash"}, overrides={"admin": {"restart": "always"}})["admin"]
+        svc.name, svc.ports = RENAMED_ADMIN, {}  # the old pms-admin keeps the published port
+        c = stack.client()
+        stack.run(c, svc, stack.image.ensure_image(c))
+        stack.wait_until(lambda: (ct := stack.find(c, RENAMED_ADMIN)) is not None
+                         and ct.attrs.get("RestartCount", 0) >= 2, 40, interval=0.5,
+                         what=f"{RENAMED_ADMIN} to restart twice")
+
+    @staticmethod
+    def heal(state):
+        _remove(RENAMED_ADMIN)
+
+
+@fault("redis-decoy", f"supabase-redis (the backend's REDIS_URL) is stopped while another Redis, {DECOY_REDIS}, runs")
+class RedisDecoy:
+    @staticmethod
+    def inject(state):
+        c = stack.client()
+        decoy = stack.services(state)["redis"]
+        decoy.name = DECOY_REDIS
+        stack.run(c, decoy, stack.image.ensure_image(c))
+        RedisDown.inject(state)
+
+    @staticmethod
+    def heal(state):
+        _remove(DECOY_REDIS)
+        RedisDown.heal(state)
+
+
+@fault("worker-oom-loop", f"pms-worker-v2 redeployed under a {OOM_LIMIT} memory limit: OOM-killed at every start, "
+                          "restarted by Docker, RestartCount climbing")
+class WorkerOomLoop:
+    @staticmethod
+    def inject(state):
+        stack.recreate(state, ("worker",), overrides={"worker": {"mem_limit": OOM_LIMIT}})
+
+        def killed_and_climbing():
+            w = _container("worker")
+            return w is not None and w.attrs["State"].get("OOMKilled") and w.attrs.get("RestartCount", 0) >= 4
+
+        stack.wait_until(killed_and_climbing, 60, interval=0.5, what="pms-worker-v2 OOM-killed four times")
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("worker",))  # Docker's backoff caps the loop at one start a minute meanwhile
+
+
+@fault("db-alias-lost", "network model v2: the DB container disconnected from coolify, supabase-db no longer "
+                        "resolves for pms-backend (ready 503)")
+class DbAliasLost:
+    @staticmethod
+    def inject(state):
+        if state.network_model != "v2":
+            raise SystemExit("pms-lab: db-alias-lost is a v2 fault; run `pms-lab up --network-model v2` first")
+        db = _container("db")
+        db.reload()
+        if state.coolify_network in db.attrs["NetworkSettings"]["Networks"]:
+            stack.client().networks.get(state.coolify_network).disconnect(db)
+        _wait_ready_code(state, 503)
+
+    @staticmethod
+    def heal(state):
+        db = _container("db")
+        if state.network_model != "v2" or db is None:
+            return
+        db.reload()
+        if state.coolify_network not in db.attrs["NetworkSettings"]["Networks"]:
+            stack.client().networks.get(state.coolify_network).connect(db, aliases=["supabase-db"])
+
+
 if __name__ == "__main__":
     import sys
 

@@ -1,7 +1,12 @@
 """The lab's topology and lifecycle: networks and containers named as in production (checklist era).
 
+    network model v1 (checklist, the default):
     coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2
     <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2
+
+    network model v2 (March "bridge", `pms-lab up --network-model v2`):
+    coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2, supabase-db (alias supabase-db)
+    <supabase network> ─ supabase-db, supabase-auth
 
 Every container carries a `pms-lab.spec` label, the hash of how it should be; `up` keeps a
 container whose spec matches (starting it if stopped) and recreates one that differs, so it is
@@ -51,13 +56,17 @@ class Service:
     working_dir: str = "/app"
     restart: str = "unless-stopped"
     name: str | None = None
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # network -> DNS aliases on it
+    mem_limit: str | None = None
 
     @property
     def container_name(self) -> str:
         return self.name or NAMES[self.role]
 
     def spec_hash(self, image_tag: str) -> str:
-        doc = json.dumps([image_tag, self.__dict__], sort_keys=True, default=str)
+        # Fields at their defaults stay out of the hash, so adding one does not recreate every container.
+        spec = {k: v for k, v in self.__dict__.items() if not (k in ("aliases", "mem_limit") and not v)}
+        doc = json.dumps([image_tag, spec], sort_keys=True, default=str)
         return hashlib.sha256(doc.encode()).hexdigest()[:16]
 
 
@@ -130,6 +139,8 @@ def services(
     builds = builds or {}
     overrides = overrides or {}
     sb, cf = state.supabase_network, state.coolify_network
+    v2 = state.network_model == "v2"
+    pms_nets = [cf] if v2 else [cf, sb]  # v2: PMS containers on coolify only, the DB bridged in
     py = _python()
     pgbin = image.postgres_bindir()
     pgdata = "/var/lib/postgresql/data"
@@ -163,7 +174,8 @@ def services(
 
     svc = {
         "db": Service(
-            role="db", command=["/bin/sh", "-c", db_script], networks=[sb], user="999",
+            role="db", command=["/bin/sh", "-c", db_script], networks=[sb, cf] if v2 else [sb], user="999",
+            aliases={cf: ["supabase-db"]} if v2 else {},
             env={"PGDATA": pgdata, "LANG": "C.UTF-8"}, ports={"5432/tcp": ("127.0.0.1", state.ports.db)},
             mounts={"/usr": {"bind": "/usr", "mode": "ro"},
                     str(state.home / "pgdata"): {"bind": pgdata, "mode": "rw"},
@@ -190,10 +202,10 @@ def services(
         "backend": Service(
             role="backend",
             command=[py, "-m", "uvicorn", "lab.services.backend.main:app", "--host", "0.0.0.0", "--port", "8000"],
-            networks=[cf, sb], ports={"8000/tcp": ("127.0.0.1", state.ports.api)}, env=pms_env("backend"),
+            networks=pms_nets, ports={"8000/tcp": ("127.0.0.1", state.ports.api)}, env=pms_env("backend"),
             mounts=mounts("backend"),
         ),
-        "worker": Service(role="worker", command=[py, "-m", "lab.services.worker.start"], networks=[cf, sb],
+        "worker": Service(role="worker", command=[py, "-m", "lab.services.worker.start"], networks=pms_nets,
                           env=pms_env("worker"), mounts=mounts("worker")),
         "admin": Service(
             role="admin",
@@ -206,6 +218,8 @@ def services(
     for role, over in overrides.items():
         if role in svc and "restart" in over:
             svc[role].restart = over["restart"]
+        if role in svc and "mem_limit" in over:
+            svc[role].mem_limit = over["mem_limit"]
     return svc
 
 
@@ -257,11 +271,12 @@ def run(c: docker.DockerClient, svc: Service, tag: str, *, start: bool = True):
         network=first,
         init=True,
         restart_policy={"Name": svc.restart} if svc.restart != "no" else None,
+        **({"mem_limit": svc.mem_limit, "memswap_limit": svc.mem_limit} if svc.mem_limit else {}),
         labels={LABEL: "1", f"{LABEL}.role": svc.role, f"{LABEL}.spec": spec},
         stop_signal="SIGTERM",
     )
     for net in others:
-        c.networks.get(net).connect(container)
+        c.networks.get(net).connect(container, aliases=svc.aliases.get(net))
     if start:
         container.start()
     return container
@@ -345,10 +360,13 @@ def wait_healthy(state: LabState, timeout: float = 90) -> None:
     wait_until(lambda: healthy(state), timeout, what="/health/ready 200 with exactly one worker")
 
 
-def up(state: LabState | None = None, *, connections: int | None = None, wait: bool = True) -> LabState:
+def up(state: LabState | None = None, *, connections: int | None = None, network_model: str | None = None,
+       wait: bool = True) -> LabState:
     state = state or LabState.load()
     if connections:
         state.connections = connections
+    if network_model:  # kept in the state: a plain `up` keeps the model in force
+        state.network_model = network_model
     state.save()
     c = client()
     tag = image.ensure_image(c)
@@ -425,5 +443,6 @@ def status(state: LabState | None = None) -> dict:
     return {
         **state.connection_info(),
         "containers": containers,
+        "network_model": state.network_model,
         "ready": healthy(state) if containers["backend"]["state"] == "running" else False,
     }

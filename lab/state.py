@@ -50,6 +50,7 @@ class LabState:
         default_factory=lambda: os.environ.get("PMS_LAB_SUPABASE_NETWORK", "bccg4gs4o4kgsowocw08wkw4")
     )
     coolify_network: str = "coolify"
+    network_model: str = "v1"  # v1: checklist era; v2: March bridge (DB aliased supabase-db into coolify)
     commit: str = field(default_factory=lambda: secrets.token_hex(20))
     ports: Ports = field(default_factory=Ports)
     secrets: Secrets = field(default_factory=Secrets)
@@ -74,6 +75,7 @@ class LabState:
         return cls(
             supabase_network=raw["supabase_network"],
             coolify_network=raw.get("coolify_network", "coolify"),
+            network_model=raw.get("network_model", "v1"),
             commit=raw["commit"],
             ports=Ports(**raw["ports"]),
             secrets=Secrets(**raw["secrets"]),
@@ -133,6 +135,8 @@ class LabState:
             "admin_password": self.secrets.admin_password,
             "commit": self.commit,
             "supabase_network": self.supabase_network,
+            "coolify_network": self.coolify_network,
+            "network_model": self.network_model,
             "networks": [self.coolify_network, self.supabase_network],
             "frontend_dir": str(self.home / "frontend"),
             "containers": dict(NAMES),

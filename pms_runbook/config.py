@@ -76,6 +76,8 @@ class Profile:
     sb_url: str | None = None
     docker: str = "local"
     supabase_network: str = "bccg4gs4o4kgsowocw08wkw4"
+    coolify_network: str = "coolify"
+    network_model: str = "v1"  # v1: PMS containers on coolify + the Supabase network; v2: DB aliased into coolify
     containers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     retention_days: int = 90
     failed_batch_threshold: float = 0.10
@@ -87,14 +89,17 @@ class Profile:
     ready_wait_seconds: float = 90
     ready_poll_seconds: float = 3.0
     sync_log_stale_minutes: float = 60
+    restart_count_max: int = 3  # Step 1: more restarts than this since the container was created is a loop
     frontend_dir: str | None = None
 
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
-_INT_KEYS = {"retention_days", "db_statement_timeout_ms"}
+_INT_KEYS = {"retention_days", "db_statement_timeout_ms", "restart_count_max"}
 _FLOAT_KEYS = {"failed_batch_threshold", "batch_window_hours", "http_connect_timeout", "http_read_timeout",
                "http_total_deadline", "ready_wait_seconds", "ready_poll_seconds", "sync_log_stale_minutes"}
-_STR_KEYS = {"description", "api_url", "admin_url", "sb_url", "docker", "supabase_network", "frontend_dir"}
+_STR_KEYS = {"description", "api_url", "admin_url", "sb_url", "docker", "supabase_network", "frontend_dir",
+             "coolify_network", "network_model"}
+NETWORK_MODELS = ("v1", "v2")
 _SECRETISH_KEY = re.compile(r"password|passwd|secret|token|anon_key|api_key|apikey|dsn|credential|private",
                             re.IGNORECASE)
 
@@ -143,7 +148,8 @@ def _profile_values(raw: Mapping[str, Any], where: str, problems: list[str]) -> 
             if not isinstance(v, str):
                 problems.append(f"{where}.{key}: expected a string, got {v!r}")
             else:
-                out[key] = v.strip() or None if key not in ("description", "docker", "supabase_network") else v
+                out[key] = v.strip() or None if key not in ("description", "docker", "supabase_network",
+                                                              "coolify_network", "network_model") else v
     return out
 
 
@@ -314,6 +320,10 @@ _SPECS: dict[str, _Spec] = {
                                  "seconds one HTTP answer may take in all (a slow trickle)"),
     "supabase_network": _Spec(None, ("PMS_SUPABASE_NETWORK",), "supabase_network", "supabase_network",
                               "Supabase Docker network"),
+    "coolify_network": _Spec(None, ("PMS_COOLIFY_NETWORK",), "coolify_network", "coolify_network",
+                             "Coolify's Docker network"),
+    "network_model": _Spec("network_model", ("PMS_NETWORK_MODEL",), "network_model", "network_model",
+                           "network model of the host: v1 (checklist) or v2 (March bridge)"),
     "anon_key": _Spec(None, ("ANON_KEY", "SB_ANON_KEY", "SUPABASE_ANON_KEY"), "anon_key", None,
                       "Supabase anon key (apikey header of the token call)"),
     "admin_email": _Spec(None, ("PMS_ADMIN_EMAIL", "EMAIL", "SB_EMAIL"), "admin_email", None,
@@ -328,7 +338,8 @@ _ENV_TO_FIELD.update({"DOCKER_HOST": "docker", "PMS_DOCKER_HOST": "docker"})
 _OPTION_FLAGS = {"api_url": "--api-url", "admin_url": "--admin-url", "sb_url": "--sb-url",
                  "expected_commit": "--expected-commit", "docker_host": "--docker-host",
                  "frontend_dir": "--frontend-dir", "retention_days": "--retention-days",
-                 "failed_share_max": "--failed-share-max", "ready_wait": "--ready-wait"}
+                 "failed_share_max": "--failed-share-max", "ready_wait": "--ready-wait",
+                 "network_model": "--network-model"}
 
 
 @dataclass(frozen=True)
@@ -353,6 +364,9 @@ class Settings:
     ready_wait_seconds: float
     ready_poll_seconds: float
     sync_log_stale_minutes: float
+    coolify_network: str = "coolify"
+    network_model: str = "v1"
+    restart_count_max: int = 3
     anon_key: Secret | None = None
     admin_email: str | None = None
     admin_password: Secret | None = None
@@ -685,12 +699,23 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         problems.append(f"db_statement_timeout_ms = {prof.db_statement_timeout_ms} must be > 0")
 
     network = pick("supabase_network") or prof.supabase_network
+    coolify = pick("coolify_network") or prof.coolify_network
+    model = str(pick("network_model") or prof.network_model).strip().lower()
+    if model not in NETWORK_MODELS:
+        problems.append(f"network_model = {model!r} ({sources.get('network_model', f'profile {name}')}): expected "
+                        "v1 (backend and worker on coolify and the Supabase network) or v2 (backend on coolify, "
+                        "the DB container aliased supabase-db into coolify)")
+        model = "v1"
+    if prof.restart_count_max < 0:
+        problems.append(f"restart_count_max = {prof.restart_count_max} in profile {name} must be >= 0")
     containers = dict(prof.containers)
     lab_containers = lab.get("containers")
     if isinstance(lab_containers, dict):
         for role, cname in lab_containers.items():
             if isinstance(cname, str) and cname.strip():
-                containers[str(role)] = (cname.strip(),)
+                # The lab's name first, the profile's other accepted names still accepted (renames, ghosts).
+                containers[str(role)] = (cname.strip(),) + tuple(
+                    n for n in containers.get(str(role), ()) if n != cname.strip())
                 sources[f"containers.{role}"] = "lab status containers"
     faults = lab.get("faults")
     lab_faults = tuple(str(x) for x in faults) if isinstance(faults, list) else ()
@@ -726,6 +751,9 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         ready_wait_seconds=ready_wait if ready_wait is not None else prof.ready_wait_seconds,
         ready_poll_seconds=prof.ready_poll_seconds,
         sync_log_stale_minutes=prof.sync_log_stale_minutes,
+        coolify_network=str(coolify),
+        network_model=model,
+        restart_count_max=prof.restart_count_max,
         anon_key=anon_key,
         admin_email=admin_email,
         admin_password=admin_password,

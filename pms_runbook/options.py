@@ -72,6 +72,11 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--ready-wait", "ready_wait", {
         "metavar": "SECONDS", "type": _seconds,
         "help": "how long /health/ready may take to turn 200 after a deploy; env PMS_READY_WAIT"}),
+    ("--network-model", "network_model", {
+        "metavar": "MODEL", "choices": ("v1", "v2"),
+        "help": "the host's network model: v1 (checklist: backend and worker on coolify and the Supabase "
+                "network) or v2 (March: PMS on coolify only, the DB container aliased supabase-db into coolify); "
+                "env PMS_NETWORK_MODEL; default: the profile's (lab: the lab's)"}),
 ]
 
 OPTION_DESTS = tuple(dest for _, dest, _ in _OPTIONS) + ("env_file",)

@@ -1029,6 +1029,8 @@ class Container:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     oom_killed: bool = False
     error: str | None = None  # State.Error
+    created_at: datetime | None = None  # Created: a rename's new container is the younger one
+    memory_limit: int | None = None  # HostConfig.Memory in bytes; None = no limit
 
     @property
     def restarting(self) -> bool:
@@ -1160,6 +1162,8 @@ def parse_container(attrs: Any, *, now: datetime | None = None, endpoint: str = 
     hostname = cfg.get("Hostname")
     user = cfg.get("User")
     error = state.get("Error")
+    host_cfg = a.get("HostConfig") if isinstance(a.get("HostConfig"), dict) else {}
+    mem = host_cfg.get("Memory")
     return Container(
         name=name.lstrip("/"),
         id=cid[:12] if isinstance(cid, str) else "",
@@ -1180,6 +1184,8 @@ def parse_container(attrs: Any, *, now: datetime | None = None, endpoint: str = 
         aliases=aliases,
         oom_killed=state.get("OOMKilled") is True,
         error=error if isinstance(error, str) and error else None,
+        created_at=_docker_time(a.get("Created")),
+        memory_limit=mem if isinstance(mem, int) and not isinstance(mem, bool) and mem > 0 else None,
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from pms_runbook.parsers import commit_matches
 from pms_runbook.redflag import red_flag
+from pms_runbook.roles import ghosts, restart_fix
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-1-verify-containers--deployed-commit")]
 
@@ -18,30 +19,40 @@ PMS_CONTAINERS = [
 
 
 @pytest.mark.parametrize("role", PMS_CONTAINERS)
-def test_pms_container_is_up(role, names, containers, restart_counts_a_moment_later):
-    name = names[role]
-    container = containers.named(name)
-    # Caught between two crashes a restart loop looks Up: a climbing restart count says otherwise.
-    looping = name in restart_counts_a_moment_later and restart_counts_a_moment_later[name].looping
-    assert container is not None and container.up and not looping, red_flag(
-        f"{name} is {'missing' if container is None else 'in a restart loop' if looping else 'not Up'}",
+def test_pms_container_is_up(role, names, containers, role_containers, restart_history,
+                             restart_counts_a_moment_later):
+    # Every container bearing one of the role's accepted names is judged: a crash-looping new name must
+    # not hide behind an old one that is Up. A stopped old name beside an Up one is harmless (D1.7 is not).
+    present = role_containers[role]
+    up = [c for c in present if c.up]
+    looping = {c.name: restart_history.get(c.name) or "RestartCount climbing between two looks"
+               for c in present if c.name in restart_history
+               or (c.name in restart_counts_a_moment_later and restart_counts_a_moment_later[c.name].looping)}
+    name = next(iter(looping), None) or names[role]
+    assert up and not looping, red_flag(
+        f"{name} is {'missing' if not present else 'in a restart loop' if looping else 'not Up'}"
+        + (f" ({looping[name]})" if name in looping else ""),
         observed=containers.matching("pms-").table(),
-        fix=f"docker logs {name} --tail 50   then fix the cause and redeploy {name} in Coolify",
+        fix=restart_fix(name, looping.get(name)),
     )
 
 
 @pytest.mark.critical
 @pytest.mark.redflag("D1.4")
-def test_no_pms_container_is_restarting(pms_containers, restart_counts_a_moment_later):
-    restarting = [c.name for c in pms_containers if c.restarting]
-    looping = {name: look for name, look in restart_counts_a_moment_later.items() if look.looping}
-    assert not restarting and not looping, red_flag(
-        f"restarting: {', '.join(restarting or looping)}",
-        observed="\n".join(f"{c.name}: {c.status_text}, RestartCount={c.restart_count}" for c in pms_containers)
-                 + "".join(f"\n{n}: RestartCount {lk.first_count} -> {lk.second_count} two seconds later"
-                           for n, lk in looping.items()),
-        fix=f"docker logs {(restarting or list(looping))[0]} --tail 50   (ImportError/NameError at import time: "
-            "fix the code, redeploy)",
+def test_no_pms_container_is_restarting(pms_containers, restart_history, restart_counts_a_moment_later):
+    # Restart history is judged on every PMS container, not only on a recent start: OOM-killed every ten
+    # minutes reads "Up 3 minutes" between two kills.
+    looping = dict(restart_history)
+    for name, look in restart_counts_a_moment_later.items():
+        if look.looping:
+            looping.setdefault(name, f"RestartCount {look.first_count} -> {look.second_count} two seconds later")
+    first = next(iter(looping), "")
+    assert not looping, red_flag(
+        f"restarting: {', '.join(f'{n} ({why})' for n, why in looping.items())}",
+        observed="\n".join(f"{c.name}: {c.status_text}, RestartCount={c.restart_count}, OOMKilled={c.oom_killed}, "
+                           f"FinishedAt={c.finished_at or '-'}" for c in pms_containers),
+        fix=restart_fix(first, looping.get(first)) + ("" if "OOMKilled" in looping.get(first, "") else
+                                                      "   (ImportError/NameError at import time: fix the code)"),
     )
 
 
@@ -82,3 +93,22 @@ def test_deployed_commit_is_the_expected_one(deployed_commits, expected_commit):
             fix="redeploy the lagging service in Coolify (backend first, then the worker); "
                 "pass --expected-commit SHA to compare with main",
         )
+
+
+@pytest.mark.critical
+@pytest.mark.redflag("D1.7")
+def test_no_ghost_container_beside_a_renamed_one(role_containers):
+    found = {role: pair for role, present in role_containers.items()
+             if (pair := ghosts(present, tuple(c.name for c in present)))[0]}
+    assert not found, red_flag(
+        "ghost container after a rename: "
+        + "; ".join(f"{', '.join(g.name for g in old)} still running beside {new.name}"
+                    for old, new in found.values()),
+        observed="\n".join(f"{c.name}: {c.status_text}, created {c.created_at or '-'}"
+                           for running in role_containers.values() for c in running),
+        # Removing the old one while the new one is not Up would take the role down: fix the new one first.
+        fix="   ".join((f"first get {new.name} Up (D1.1-D1.4), then " if not new.up else "")
+                       + " && ".join(f"docker stop {g.name} && docker rm {g.name}" for g in old)
+                       for old, new in found.values())
+            + "   (never rename a Coolify service while it runs)",
+    )

@@ -7,7 +7,9 @@
 """
 import pytest
 
+from pms_runbook.docker_probe import ContainerSet
 from pms_runbook.redflag import red_flag
+from pms_runbook.roles import DB_HOST, describe_networks, dns_fix, network_findings
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-5-quick-issue-triage-if-red-flags-found")]
 
@@ -15,11 +17,11 @@ pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-5-quick-issue-triage-
 @pytest.mark.blocker
 @pytest.mark.redflag("D5.1")
 def test_supabase_db_resolves_inside_pms_backend(names, resolve_in_backend):
-    code, output = resolve_in_backend("supabase-db")
+    code, output = resolve_in_backend(DB_HOST)
     assert code == 0 and output.strip(), red_flag(
-        f"supabase-db does not resolve inside {names['backend']} (DNS failure)",
-        observed=f"docker exec {names['backend']} getent hosts supabase-db -> exit {code}, output {output.strip()!r}",
-        fix=f"docker network connect {names['supabase_network']} {names['backend']}",
+        f"{DB_HOST} does not resolve inside {names['backend']} (DNS failure)",
+        observed=f"docker exec {names['backend']} getent hosts {DB_HOST} -> exit {code}, output {output.strip()!r}",
+        fix=f"{dns_fix(names['network_model'], names)}   (network model {names['network_model']})",
         see_also="db-dns--degraded-mode",
     )
 
@@ -27,26 +29,36 @@ def test_supabase_db_resolves_inside_pms_backend(names, resolve_in_backend):
 @pytest.mark.blocker
 @pytest.mark.redflag("D5.2")
 def test_pms_backend_is_on_the_supabase_network(names, containers):
-    backend = containers.named(names["backend"])
-    if backend is None:
-        pytest.fail(red_flag(f"{names['backend']} is missing", observed=containers.table(),
-                             fix="see Step 1"))
-    assert names["supabase_network"] in backend.networks, red_flag(
-        f"{names['backend']} is not attached to the Supabase network {names['supabase_network']}",
-        observed=f"networks: {backend.networks}",
-        fix=f"docker network connect {names['supabase_network']} {names['backend']}",
+    # v1 (checklist): the backend on the Supabase network; v2 (March): the DB aliased into coolify.
+    backend, db = containers.named(names["backend"]), containers.named(names["db"])
+    findings = network_findings(names["network_model"], backend, db, names=names)
+    assert not findings, red_flag(
+        "; ".join(f.problem for f in findings),
+        observed=describe_networks(backend, db) + f"\n(network model {names['network_model']}: "
+                 "--network-model / PMS_NETWORK_MODEL / network_model in environments.toml)",
+        fix="   ".join(f.fix for f in findings),
         see_also="db-dns--degraded-mode",
     )
 
 
 @pytest.mark.critical
 @pytest.mark.redflag("D5.3")
-def test_redis_container_is_running(names, containers):
-    redis = containers.named(names["redis"])
-    assert redis is not None and redis.up, red_flag(
-        f"the Redis container {names['redis']} is {'missing' if redis is None else 'not running'}",
-        observed=containers.matching(names["redis"]).table(),
-        fix=f"docker start {names['redis']} (Coolify: start the Redis service), then verify "
+def test_redis_container_is_running(names, containers, backend_redis):
+    # The Redis the backend is configured with, not any Redis that happens to run.
+    target, serving, listed = backend_redis
+    if target.host is None:  # the backend names none: judge the profile's Redis, and say so
+        redis = containers.named(names["redis"])
+        serving, which, how = ([redis] if redis else []), names["redis"], f"{target.source}; judged the profile's"
+    else:
+        which, how = target.host, f"{target.source} = {target.shown_url}"
+    up = [c for c in serving if c.up]
+    name = serving[0].name if serving else which
+    others = [c.name for c in listed if c.up and c not in serving]
+    assert up, red_flag(
+        f"the Redis container {name} is {'not running' if serving else 'missing'} ({how})",
+        observed=ContainerSet(tuple({c.name: c for c in serving + listed}.values())).table()
+                 + (f"\n{', '.join(others)} running does not count: {names['backend']} does not use it" if others else ""),
+        fix=f"docker start {name} (Coolify: start the Redis service), then verify "
             "/health/ready redis is up",
     )
 

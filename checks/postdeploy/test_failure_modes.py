@@ -22,19 +22,24 @@ pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-a
 @pytest.mark.blocker
 @pytest.mark.redflag("F1")
 def test_no_db_dns_or_network_disconnect(readiness, names, containers, resolve_in_backend):
+    from pms_runbook.roles import DB_HOST, describe_networks, dns_fix, network_findings  # F1's own plumbing
+
     _, ready = readiness
     db = ready.components.get("db")
-    backend = containers.named(names["backend"])
-    on_network = backend is not None and names["supabase_network"] in backend.networks
-    resolves = bool(backend and backend.up and resolve_in_backend("supabase-db")[0] == 0)
+    backend, db_container = containers.named(names["backend"]), containers.named(names["db"])
+    model = names["network_model"]
+    # The network model in force: v1 the backend on the Supabase network, v2 the DB aliased into coolify.
+    findings = network_findings(model, backend, db_container, names=names)
+    resolves = bool(backend and backend.up and resolve_in_backend(DB_HOST)[0] == 0)
     db_down = db is not None and db.status != "up"
-    assert not db_down and on_network and resolves, red_flag(
-        "DB DNS / network disconnect: pms-backend cannot reach supabase-db",
+    assert not db_down and not findings and resolves, red_flag(
+        f"DB DNS / network disconnect: {names['backend']} cannot reach {DB_HOST} (network model {model})",
         observed=f"ready db: {db.status if db else '-'} ({db.error if db else '-'}); "
-                 f"{names['backend']} networks: {backend.networks if backend else 'missing'}; "
-                 f"getent hosts supabase-db: {'resolves' if resolves else 'empty'}",
-        fix=f"docker network connect {names['supabase_network']} {names['backend']}   "
-            "(no restart needed: the background reconnect heals it)",
+                 f"getent hosts {DB_HOST}: {'resolves' if resolves else 'empty'}; "
+                 + ("; ".join(f.problem for f in findings) or "networks as the model expects")
+                 + "\n" + describe_networks(backend, db_container),
+        fix="   ".join(dict.fromkeys([f.fix for f in findings] or [dns_fix(model, names)]))
+            + "   (no restart needed: the background reconnect heals it)",
         see_also="02-database.md#db-dns--degraded-mode",
     )
 

@@ -11,7 +11,8 @@ N = "skipped"  # not checked: a gate or a capability the fault takes away; the v
 # Checks by name (unique across checks/), grouped as the runbook reads.
 STEP1 = ["test_pms_container_is_up[pms-backend]", "test_pms_container_is_up[pms-admin]",
          "test_pms_container_is_up[pms-worker-v2]", "test_no_pms_container_is_restarting",
-         "test_old_worker_is_not_running_beside_v2", "test_deployed_commit_is_the_expected_one"]
+         "test_old_worker_is_not_running_beside_v2", "test_deployed_commit_is_the_expected_one",
+         "test_no_ghost_container_beside_a_renamed_one"]
 STEP2 = ["test_health_answers_200_to_head", "test_ready_answers_200_to_head", "test_ready_component_is_up[db]",
          "test_ready_component_is_up[redis]", "test_ready_component_is_up[celery]"]
 STEP3 = ["test_at_most_one_worker_container_is_up", "test_celery_reports_exactly_one_worker"]
@@ -135,6 +136,34 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         "test_api_shows_no_schema_drift": R, "test_every_migration_is_applied": R,
     },
+    # The right container (issue 8 item 5): every accepted name judged, the configured Redis, restart history.
+    "admin-renamed-ghost": {
+        "test_pms_container_is_up[pms-admin]": R, "test_no_pms_container_is_restarting": R,
+        "test_no_ghost_container_beside_a_renamed_one": R, "test_no_container_crashes_at_startup": R,
+    },
+    "redis-decoy": {
+        "test_ready_answers_200_to_head": R, "test_ready_component_is_up[redis]": R,
+        "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
+        "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
+        "test_ready_within_the_wait": R,
+    },
+    "worker-oom-loop": {
+        "test_pms_container_is_up[pms-worker-v2]": R, "test_no_pms_container_is_restarting": R,
+        "test_ready_answers_200_to_head": R, "test_ready_component_is_up[celery]": R,
+        "test_celery_reports_exactly_one_worker": R, "test_ready_within_the_wait": R,
+    },
+}
+
+# Faults of the lab run as a v2 ("bridge") host, `pms-lab up --network-model v2`; proven by
+# tests/lab/test_network_models.py, which also proves the healthy v2 lab all clear.
+V2_MATRIX: dict[str, dict[str, str]] = {
+    "db-alias-lost": {
+        "test_ready_answers_200_to_head": R, "test_ready_component_is_up[db]": R,
+        "test_supabase_db_resolves_inside_pms_backend": R, "test_pms_backend_is_on_the_supabase_network": R,
+        "test_ready_within_the_wait": R, "test_no_db_dns_or_network_disconnect": R,
+        "test_channel_manager_accepts_the_bearer_token_alone": R,
+        **_all(C, STEP4),
+    },
 }
 
 # Faults whose symptom changes with time are proven by their own tests (tests/lab/test_postdeploy_gate.py).
@@ -168,6 +197,12 @@ def render() -> str:
     unchecked = [(f, [n for n, o in row.items() if o == N]) for f, row in MATRIX.items()]
     lines += ["", "Checks a fault leaves NOT CHECKED (skipped with the reason; the verdict names them, never ALL CLEAR):"]
     lines += [f"- `{f}`: {', '.join(f'`{n}`' for n in names)}" for f, names in unchecked if names]
+    lines += ["", "On the lab run as a v2 host (`pms-lab up --network-model v2`, tests/lab/test_network_models.py):",
+              "", "| lab fault (v2) | red flag | could not check |", "|---|---|---|"]
+    for fault, row in V2_MATRIX.items():
+        red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
+        cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
+        lines.append(f"| `{fault}` | {red} | {cnc} |")
     never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
     lines += ["", "Checks that no lab fault turns red, and where their red side is proven:"]
     lines += [f"- `{n}`: {PROVEN_ELSEWHERE.get(n, 'NOT PROVEN')}" for n in never]
