@@ -8,4 +8,6 @@ pytest_plugins = [
     "fixtures.db",
     "fixtures.frontend",
     "fixtures.evidence",
+    "fixtures.step4",
+    "pms_runbook.coverage_summary",
 ]

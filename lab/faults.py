@@ -77,12 +77,15 @@ def _db(state: LabState):
     return stack.db_connect(state)
 
 
-def _ops_agency(conn) -> str:
-    row = conn.execute(
-        "SELECT tm.agency_id FROM team_members tm WHERE tm.user_id = %s ORDER BY tm.agency_id LIMIT 1",
-        (LabState.load().secrets.admin_user_id,),
-    ).fetchone()
-    return str(row[0])
+# Which agency a history fault lands in: the ops user's first membership (what the API shows without
+# x-agency-id), its second membership, or an agency it is not a member of (only the database sees it).
+AGENCIES = {"ops": ("agency", "ops"), "member": ("agency", "member"), "other": ("agency", "other", 0)}
+
+
+def _agency(which: str = "ops") -> str:
+    from lab import seed
+
+    return str(seed.lab_uuid(*AGENCIES[which]))
 
 
 def _remove_tagged(state: LabState, tag: str) -> None:
@@ -91,8 +94,9 @@ def _remove_tagged(state: LabState, tag: str) -> None:
         conn.execute("DELETE FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s", (tag,))
 
 
-def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str], timedelta]]) -> None:
-    """An active connection whose recent history is the given batches (statuses, age)."""
+def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str], timedelta]],
+                       agency: str = "ops") -> None:
+    """An active connection of `agency` (AGENCIES) whose recent history is the given batches (statuses, age)."""
     from lab import seed
 
     with _db(state) as conn:
@@ -101,7 +105,7 @@ def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str],
         ).fetchone()
         if exists:
             return
-        cid = seed.add_connection(conn, _ops_agency(conn), status="active", platform_type="booking_com", tag=tag)
+        cid = seed.add_connection(conn, _agency(agency), status="active", platform_type="booking_com", tag=tag)
         now = datetime.now(UTC)
         for statuses, age in batches:
             seed.insert_batch(conn, cid, statuses, now - age, tag=tag)
@@ -309,9 +313,10 @@ class SchemaDrift:
             migrate.apply(conn)
 
 
-def history_fault(name: str, summary: str, history: list[tuple[list[str], timedelta]]) -> None:
-    """A fault that is an active connection whose recent sync history is `history` (statuses per batch, age)."""
-    FAULTS[name] = Fault(name, summary, lambda state: _tagged_connection(state, name, history),
+def history_fault(name: str, summary: str, history: list[tuple[list[str], timedelta]], agency: str = "ops") -> None:
+    """A fault that is an active connection of `agency` whose recent sync history is `history` (statuses per
+    batch, age)."""
+    FAULTS[name] = Fault(name, summary, lambda state: _tagged_connection(state, name, history, agency),
                          lambda state: _remove_tagged(state, name))
 
 
@@ -326,6 +331,52 @@ history_fault("unexpected-status", "a recent batch holds a status outside the li
               + [(["success", "cancelled", "success"], timedelta(minutes=40))])
 history_fault("no-recent-batches", "an active connection with no sync batch in the last 24 h",
               [(_OK, timedelta(days=d)) for d in (2, 3, 5)])
+
+# Other tenants: the same failures on a connection of the ops user's second agency (the API shows it only
+# with x-agency-id) and of an agency it is not a member of (only the read-only database sees it).
+_FAILED_40 = [(_ONE_FAILED if i in (1, 3, 5, 7) else _OK, timedelta(hours=2 * i + 1)) for i in range(10)]
+history_fault("failed-batches-member-agency", "an active connection of the ops user's second agency "
+              "(Lab Partner Agency) whose last 24 h of sync batches are 40 % failed", _FAILED_40, agency="member")
+history_fault("failed-batches-other-agency", "an active connection of an agency the ops user is not a member of "
+              "whose last 24 h of sync batches are 40 % failed", _FAILED_40, agency="other")
+history_fault("no-recent-batches-other-agency", "an active connection of an agency the ops user is not a member "
+              "of with no sync batch in the last 24 h", [(_OK, timedelta(days=d)) for d in (2, 3, 5)], agency="other")
+
+
+BUSY_BATCHES, BUSY_FAILED, BUSY_SWEPT = 280, 100, 10
+
+
+@fault("busy-connection", f"an active connection with {BUSY_BATCHES} batches in 24 h (more than a page of 200): "
+                          f"{BUSY_SWEPT} older batches the stale sweep just marked failed sort first, and its "
+                          f"{BUSY_FAILED} failed batches are its oldest of the window, on later pages")
+class BusyConnection:
+    TAG = "busy-connection"
+
+    @classmethod
+    def inject(cls, state):
+        from lab import seed
+
+        with _db(state) as conn:
+            if conn.execute("SELECT 1 FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s",
+                            (cls.TAG,)).fetchone():
+                return
+            cid = seed.add_connection(conn, _agency("ops"), status="active", platform_type="airbnb", tag=cls.TAG)
+            now = datetime.now(UTC)
+            # One every 5 min, newest first; the oldest BUSY_FAILED of the window failed one operation.
+            for k in range(BUSY_BATCHES):
+                statuses = _ONE_FAILED if k >= BUSY_BATCHES - BUSY_FAILED else _OK
+                seed.insert_batch(conn, cid, statuses, now - timedelta(minutes=3 + 5 * k), tag=cls.TAG)
+            # Created before the window, stuck, and just marked failed by the stale sweep of a trigger: their
+            # updated_at is now, so the API's sort (COALESCE(updated_at_max, created_at_min) DESC) puts them first.
+            for k in range(BUSY_SWEPT):
+                seed.insert_batch(conn, cid, ["failed"] * 3, now - timedelta(hours=26 + k / 2), tag=cls.TAG,
+                                  updated_at=now - timedelta(minutes=1),
+                                  error="Marked stale (no update for 1560 minutes). Likely worker restart or "
+                                        "lost DB connection.")
+
+    @classmethod
+    def heal(cls, state):
+        _remove_tagged(state, cls.TAG)
 
 
 @fault("old-sync-logs", "channel_sync_logs holds rows up to 400 days old, beyond the retention window")
@@ -392,6 +443,25 @@ class LegacyHealthHead:
         stack.recreate(state, ("backend",), builds={"backend": "legacy-head"})
         stack.wait_until(lambda: _http_status(f"{state.api_url}/health", "HEAD") == 405, 60,
                          what="HEAD /health to answer 405")
+        stack.wait_healthy(state, timeout=60)
+
+    @staticmethod
+    def heal(state):
+        stack.recreate(state, ("backend",))
+
+
+LIST_LIMIT = 3
+
+
+@fault("connection-list-truncated", f"pms-backend redeployed with a list endpoint cut at {LIST_LIMIT} rows: active "
+                                    "connections of the ops agency are missing from GET /channel-connections/")
+class ConnectionListTruncated:
+    @staticmethod
+    def inject(state):
+        _make_build("list-truncated", {"services/backend/channel_manager.py": lambda src: src.replace(
+            'WHERE agency_id = %s AND deleted_at IS NULL ORDER BY created_at, id"""',
+            f'WHERE agency_id = %s AND deleted_at IS NULL ORDER BY created_at, id LIMIT {LIST_LIMIT}"""')})
+        stack.recreate(state, ("backend",), builds={"backend": "list-truncated"})
         stack.wait_healthy(state, timeout=60)
 
     @staticmethod

@@ -4,7 +4,10 @@ What `seed()` leaves behind, so that every daily check is green on a fresh lab:
 
 - an "ops" agency whose admin is the lab's ops user; its connections are mostly `active`, plus
   one `paused` and one `inactive` (those two have no batch in the last 24 h, as in production);
-- other agencies with two active connections each, which the ops user is not a member of;
+- a "member" agency the ops user is a manager of too (three active connections, one paused): the
+  API shows it only with `x-agency-id`, as production does for a second membership;
+- other agencies with two active connections and one inactive each, which the ops user is not a
+  member of (only the read-only database sees them);
 - for every active connection a full-sync batch every 2 h over the last 24 h (3 rows sharing a
   batch_id), all `success` except at most one failed batch per connection (8 % < 10 %);
 - older history, one batch a day, all strictly newer than 89 days (a 90-day retention check
@@ -32,9 +35,12 @@ from lab.services.common import FULL_SYNC_OPERATIONS
 # Fixed namespace: the seed's ids are the same on every machine, so tests and faults can name them.
 LAB_NAMESPACE = UUID("6f1c8e2a-4b7d-5e90-a1b2-c3d4e5f60718")
 OPS_AGENCY_NAME = "Lab Ops Agency"
+MEMBER_AGENCY_NAME = "Lab Partner Agency"
+MEMBER_ACTIVE = 3  # the member agency's active connections (plus one paused)
 PLATFORMS = ("airbnb", "booking_com", "vrbo", "expedia")
 TERMINAL = {"success", "failed", "cancelled"}
 
+SEED_VERSION = 2  # bump when the seed's shape changes: `pms-lab up` then seeds an existing lab again
 RECENT_BATCHES = 12  # one every 2 h over the last 24 h
 RECENT_SPACING = timedelta(hours=2)
 RECENT_NEWEST_AGE = timedelta(minutes=10)
@@ -58,6 +64,8 @@ class SeedResult:
     other_connection_ids: list[UUID]
     sync_log_rows: int
     created: bool  # False when the database was already seeded and nothing was written
+    member_agency_id: UUID | None = None  # the second agency the ops user belongs to
+    member_connection_ids: list[UUID] = field(default_factory=list)  # its connections, active first
 
     @property
     def ops_connection_ids(self) -> list[UUID]:
@@ -201,6 +209,43 @@ def seed(
                 # Paused or deactivated a few days ago: history only, no recent batches.
                 _history(rows, rng, now, ops_agency_id, cid, platform, first_day=3, every=3)
 
+        # The second membership: joined after the ops agency, so the first membership (the API's
+        # default without x-agency-id) stays the ops agency.
+        member_agency_id = lab_uuid("agency", "member")
+        _insert_agency(conn, member_agency_id, MEMBER_AGENCY_NAME)
+        conn.execute(
+            "INSERT INTO team_members (agency_id, user_id, role, created_at) "
+            "VALUES (%s, %s, 'manager', now() + interval '1 second')",
+            (member_agency_id, admin_user_id),
+        )
+        conn.execute(
+            "INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
+            (member_agency_id, lab_uuid("user", "member-admin")),
+        )
+        member_connections: list[UUID] = []
+        for j in range(MEMBER_ACTIVE):
+            platform = PLATFORMS[(j + 1) % len(PLATFORMS)]
+            cid = add_connection(
+                conn,
+                member_agency_id,
+                status="active",
+                platform_type=platform,
+                connection_id=lab_uuid("connection", "member", j),
+                platform_listing_id=f"lab-member-{platform}-{j}",
+            )
+            _recent_and_history(rows, rng, now, member_agency_id, cid, platform, fail_recent=(j == 0))
+            member_connections.append(cid)
+        cid = add_connection(
+            conn,
+            member_agency_id,
+            status="paused",
+            platform_type="vrbo",
+            connection_id=lab_uuid("connection", "member", "paused"),
+            platform_listing_id="lab-member-vrbo-paused",
+        )
+        _history(rows, rng, now, member_agency_id, cid, "vrbo", first_day=3, every=3)
+        member_connections.append(cid)
+
         other_agencies: list[UUID] = []
         other_connections: list[UUID] = []
         for a in range(extra_agencies):
@@ -221,8 +266,18 @@ def seed(
                     connection_id=lab_uuid("connection", "other", a, j),
                     platform_listing_id=f"lab-other{a}-{platform}-{j}",
                 )
-                _recent_and_history(rows, rng, now, agency_id, cid, platform, fail_recent=False)
+                _recent_and_history(rows, rng, now, agency_id, cid, platform, fail_recent=(j == 1))
                 other_connections.append(cid)
+            cid = add_connection(
+                conn,
+                agency_id,
+                status="inactive",
+                platform_type="expedia",
+                connection_id=lab_uuid("connection", "other", a, "inactive"),
+                platform_listing_id=f"lab-other{a}-expedia-inactive",
+            )
+            _history(rows, rng, now, agency_id, cid, "expedia", first_day=3, every=3)
+            other_connections.append(cid)
 
         with conn.cursor() as cur:
             with cur.copy(f"COPY channel_sync_logs ({', '.join(_LOG_COLUMNS)}) FROM STDIN") as copy:
@@ -246,7 +301,15 @@ def seed(
         other_connections,
         len(rows.rows),
         created=True,
+        member_agency_id=member_agency_id,
+        member_connection_ids=member_connections,
     )
+
+
+def reset(conn: psycopg.Connection) -> None:
+    """Remove every seeded and fault-added row, so that `seed` can run again."""
+    with conn.transaction():
+        conn.execute("TRUNCATE channel_sync_logs, channel_connections, team_members, agencies CASCADE")
 
 
 def _insert_agency(conn: psycopg.Connection, agency_id: UUID, name: str) -> None:
@@ -312,7 +375,8 @@ def _existing(conn: psycopg.Connection, ops_agency_id: UUID, admin_user_id: UUID
                        WHERE deleted_at IS NULL AND (platform_metadata->>'lab_fault') IS NULL
                        ORDER BY platform_listing_id""")
         conns = cur.fetchall()
-        cur.execute("SELECT id FROM agencies WHERE id <> %s ORDER BY name", (ops_agency_id,))
+        member_agency_id = lab_uuid("agency", "member")
+        cur.execute("SELECT id FROM agencies WHERE id <> ALL(%s) ORDER BY name", ([ops_agency_id, member_agency_id],))
         others = [r[0] for r in cur.fetchall()]
         cur.execute("SELECT count(*) FROM channel_sync_logs")
         n_logs = cur.fetchone()[0]
@@ -324,9 +388,12 @@ def _existing(conn: psycopg.Connection, ops_agency_id: UUID, admin_user_id: UUID
         paused_connection_id=next((cid for cid, status in ops if status == "paused"), None),
         inactive_connection_id=next((cid for cid, status in ops if status == "inactive"), None),
         other_agency_ids=others,
-        other_connection_ids=[cid for cid, _s, agency in conns if agency != ops_agency_id],
+        other_connection_ids=[cid for cid, _s, agency in conns if agency in others],
         sync_log_rows=n_logs,
         created=False,
+        member_agency_id=member_agency_id,
+        member_connection_ids=[cid for cid, status, agency in sorted(conns, key=lambda c: c[1] != "active")
+                               if agency == member_agency_id],
     )
 
 

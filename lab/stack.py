@@ -325,9 +325,12 @@ def migrate_and_seed(state: LabState) -> None:
     with db_connect(state) as conn:
         migrate.apply(conn)
         migrate.ensure_readonly_role(conn, READONLY_ROLE, state.secrets.readonly_password)
+        if state.seeded and state.seed_version < seed.SEED_VERSION:
+            seed.reset(conn)  # an older seed's shape (e.g. one agency fewer): seed again
+            state.seeded = False
         if not state.seeded:
             seed.seed(conn, admin_user_id=state.secrets.admin_user_id, connections=state.connections)
-            state.seeded = True
+            state.seeded, state.seed_version = True, seed.SEED_VERSION
             state.save()
 
 

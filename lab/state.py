@@ -57,6 +57,7 @@ class LabState:
     faults: list[str] = field(default_factory=list)
     seeded: bool = False
     connections: int = 8
+    seed_version: int = 0  # lab.seed.SEED_VERSION of the seed in the database
 
     @property
     def home(self) -> Path:
@@ -82,6 +83,7 @@ class LabState:
             faults=list(raw.get("faults", [])),
             seeded=raw.get("seeded", False),
             connections=raw.get("connections", 8),
+            seed_version=raw.get("seed_version", 0),
         )
 
     @classmethod

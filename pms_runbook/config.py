@@ -91,10 +91,11 @@ class Profile:
     sync_log_stale_minutes: float = 60
     restart_count_max: int = 3  # Step 1: more restarts than this since the container was created is a loop
     frontend_dir: str | None = None
+    batch_pages_max: int = 50  # Step 4: pages (of 200 batches) read per connection and window; more is could-not-check
 
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
-_INT_KEYS = {"retention_days", "db_statement_timeout_ms", "restart_count_max"}
+_INT_KEYS = {"retention_days", "db_statement_timeout_ms", "restart_count_max", "batch_pages_max"}
 _FLOAT_KEYS = {"failed_batch_threshold", "batch_window_hours", "http_connect_timeout", "http_read_timeout",
                "http_total_deadline", "ready_wait_seconds", "ready_poll_seconds", "sync_log_stale_minutes"}
 _STR_KEYS = {"description", "api_url", "admin_url", "sb_url", "docker", "supabase_network", "frontend_dir",
@@ -318,6 +319,8 @@ _SPECS: dict[str, _Spec] = {
                                "seconds a target may stay silent mid-answer"),
     "http_total_deadline": _Spec(None, ("PMS_HTTP_TOTAL_DEADLINE",), None, "http_total_deadline",
                                  "seconds one HTTP answer may take in all (a slow trickle)"),
+    "batch_pages_max": _Spec(None, ("PMS_BATCH_PAGES_MAX",), None, "batch_pages_max",
+                             "Step 4: most pages of sync batches read per connection (more: could not check)"),
     "supabase_network": _Spec(None, ("PMS_SUPABASE_NETWORK",), "supabase_network", "supabase_network",
                               "Supabase Docker network"),
     "coolify_network": _Spec(None, ("PMS_COOLIFY_NETWORK",), "coolify_network", "coolify_network",
@@ -367,6 +370,7 @@ class Settings:
     coolify_network: str = "coolify"
     network_model: str = "v1"
     restart_count_max: int = 3
+    batch_pages_max: int = 50
     anon_key: Secret | None = None
     admin_email: str | None = None
     admin_password: Secret | None = None
@@ -695,6 +699,11 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         v = getattr(prof, f)
         if not (v > 0 and math.isfinite(v)):
             problems.append(f"{f} = {v} in profile {name} must be > 0")
+    pages_max = pick("batch_pages_max")
+    pages_max = _number("batch_pages_max", pages_max, int, problems) if pages_max is not None else None
+    if pages_max is not None and pages_max < 1:
+        problems.append(f"batch_pages_max = {pages_max} must be >= 1")
+        pages_max = None
     if prof.db_statement_timeout_ms <= 0:
         problems.append(f"db_statement_timeout_ms = {prof.db_statement_timeout_ms} must be > 0")
 
@@ -754,6 +763,7 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         coolify_network=str(coolify),
         network_model=model,
         restart_count_max=prof.restart_count_max,
+        batch_pages_max=pages_max if pages_max is not None else prof.batch_pages_max,
         anon_key=anon_key,
         admin_email=admin_email,
         admin_password=admin_password,

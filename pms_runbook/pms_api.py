@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pms_runbook import parsers
 from pms_runbook.http import Answer, Target
@@ -20,6 +20,7 @@ from pms_runbook.secrets import Secret
 CONNECTIONS = "/api/v1/channel-connections/"
 PAGE = 200  # the documented maximum of sync-batches?limit
 FIRST_PAGE = 50  # a day of batches fits: most connections need one small answer
+MAX_PAGES = 50  # default cap of pages per connection and window (batch_pages_max): 50 x 200 batches
 
 
 def parsed(answer: Answer, parse: Callable):
@@ -159,34 +160,163 @@ class PmsApi:
         return answer, parsed(answer, parsers.parse_version)
 
     # --- channel manager (Step 4) ---
-    def connections(self, token: Secret) -> list[parsers.Connection]:
-        answer = expect_ok(self.target.get(CONNECTIONS, token=token), token)
-        return parsed(answer, parsers.parse_connection_list)
+    def connections(self, token: Secret, agency_id: str | None = None, *,
+                    max_pages: int = MAX_PAGES) -> list[parsers.Connection]:
+        """Every connection of the agency (`x-agency-id`, else the token's default agency).
 
-    def batches_since(self, token: Secret, connection_id: str, since: datetime) -> list[parsers.Batch]:
-        """Newest first, page by page, until the window is covered."""
-        batches: list[parsers.Batch] = []
-        offset, limit = 0, FIRST_PAGE
+        The deployed list is a bare array; an `{items, limit, offset[, total]}` envelope is paged to its end.
+        """
+        found: list[parsers.Connection] = []
+        offset = 0
+        for _ in range(max_pages):
+            params = {"limit": PAGE, "offset": offset} if offset else None
+            answer = expect_ok(self.target.get(CONNECTIONS, token=token, headers=agency_header(agency_id),
+                                               params=params), token)
+            page = parsed(answer, parsers.parse_connection_list)
+            found.extend(page)
+            more = _more_pages(answer, len(page), offset)
+            if not more:
+                return found
+            offset += len(page)
+        raise CouldNotCheck(f"the channel connection list of agency {agency_id or '(default)'}",
+                            f"it has more than {max_pages} pages (the batch_pages_max cap)",
+                            hint="raise batch_pages_max in environments.toml")
+
+    def batches_since(self, token: Secret, connection_id: str, since: datetime, *, agency_id: str | None = None,
+                      max_pages: int = MAX_PAGES) -> list[parsers.Batch]:
+        """Every batch that can be in the window `[since, now]`, newest version of each, page by page.
+
+        The API sorts by COALESCE(updated_at_max, created_at_min) DESC (contract §4.4), and a batch in the
+        window has its sort key in the window too (updated_at_max >= created_at_min), so once a page ends
+        with a batch whose newest timestamp is before the window, no later page holds one. That holds for a
+        created_at_min order as well; a page in neither order means reading to the end. A batch updated
+        while we page (the stale sweep of a trigger) jumps to the top, above the offset already read: the
+        top is read again until it shows only batches untouched since paging began. More than `max_pages`
+        pages is "could not check", never a silent cut.
+        """
+        seen: dict[str, parsers.Batch] = {}
+        order = _Order()
+        started = datetime.now(UTC)
+        pages = offset = 0
+        limit = FIRST_PAGE
         while True:
-            answer = expect_ok(self.target.get(
-                f"/api/v1/channel-connections/{connection_id}/sync-batches",
-                params={"limit": limit, "offset": offset, "status": "any"}, token=token), token)
-            page = parsed(answer, parsers.parse_batch_list)
-            batches.extend(page)
-            oldest = min((b.when for b in page if b.when), default=None)
-            if len(page) < limit or oldest is None or oldest < since or offset > 50 * PAGE:
-                return batches
-            offset, limit = offset + limit, PAGE
+            page = self._batch_page(token, connection_id, agency_id, limit, offset)
+            pages += 1
+            for b in page:
+                order.add(b)
+                seen.setdefault(b.batch_id, b)
+            if len(page) < limit or order.past(since):
+                break
+            if pages >= max_pages:
+                raise _capped(connection_id, max_pages, len(seen))
+            offset, limit = offset + len(page), PAGE
+        if pages > 1:
+            # Re-read the top: what moved there while we paged (a clock skew margin for the server's time).
+            moved_since, offset = started - timedelta(minutes=5), 0
+            while True:
+                page = self._batch_page(token, connection_id, agency_id, PAGE, offset)
+                pages += 1
+                for b in page:
+                    seen[b.batch_id] = b  # the later read is the newer state
+                tail = _newest(page[-1]) if page else None
+                if len(page) < PAGE or tail is None or tail < moved_since:
+                    break
+                if pages >= max_pages:
+                    raise _capped(connection_id, max_pages, len(seen))
+                offset += len(page)
+        return list(seen.values())
 
-    def batch_detail(self, token: Secret, connection_id: str, batch_id: str) -> tuple[Answer, parsers.Batch]:
+    def _batch_page(self, token: Secret, connection_id: str, agency_id: str | None, limit: int,
+                    offset: int) -> list[parsers.Batch]:
         answer = expect_ok(self.target.get(
-            f"/api/v1/channel-connections/{connection_id}/sync-batches/{batch_id}", token=token), token)
+            f"/api/v1/channel-connections/{connection_id}/sync-batches",
+            params={"limit": limit, "offset": offset, "status": "any"}, token=token,
+            headers=agency_header(agency_id)), token)
+        return parsed(answer, parsers.parse_batch_list)
+
+    def batch_detail(self, token: Secret, connection_id: str, batch_id: str,
+                     agency_id: str | None = None) -> tuple[Answer, parsers.Batch]:
+        answer = expect_ok(self.target.get(
+            f"/api/v1/channel-connections/{connection_id}/sync-batches/{batch_id}", token=token,
+            headers=agency_header(agency_id)), token)
         return answer, parsed(answer, parsers.parse_batch)
 
-    def sync_history(self, token: Secret, connection_ids: list[str], *, hours: int,
-                     now: datetime) -> dict[str, list[parsers.Batch]]:
-        """Every connection's batches of the window, fetched concurrently (hundreds of connections)."""
+    def sync_history(self, token: Secret, connection_ids: list[str], *, hours: float, now: datetime,
+                     agency_id: str | None = None, max_pages: int = MAX_PAGES,
+                     errors: dict[str, CouldNotCheck] | None = None) -> dict[str, list[parsers.Batch]]:
+        """Every connection's batches of the window, fetched concurrently (hundreds of connections).
+
+        errors: when given, a connection that cannot be read lands there (id -> why) instead of failing all.
+        """
         since = now - timedelta(hours=hours)
+
+        def one(cid: str):
+            try:
+                return cid, self.batches_since(token, cid, since, agency_id=agency_id, max_pages=max_pages)
+            except CouldNotCheck as exc:
+                if errors is None:
+                    raise
+                return cid, exc
+
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(connection_ids) or 1))) as pool:
-            results = pool.map(lambda cid: (cid, self.batches_since(token, cid, since)), connection_ids)
-            return dict(results)
+            results = dict(pool.map(one, connection_ids))
+        if errors is not None:
+            errors.update({cid: r for cid, r in results.items() if isinstance(r, CouldNotCheck)})
+        return {cid: r for cid, r in results.items() if not isinstance(r, CouldNotCheck)}
+
+
+def agency_header(agency_id: str | None) -> dict[str, str] | None:
+    """contract §3.2: the agency a request acts for; without it, the token's default agency."""
+    return {"x-agency-id": str(agency_id)} if agency_id else None
+
+
+def _newest(b: parsers.Batch) -> datetime | None:
+    """A batch's newest timestamp: it bounds its sort key in either documented order."""
+    stamps = [t for t in (b.created_at_min, b.updated_at_max) if t is not None]
+    return max(stamps) if stamps else None
+
+
+class _Order:
+    """Is what was read so far in the documented order (COALESCE(updated_at_max, created_at_min) DESC), or in
+    created_at_min DESC, and has it passed the window's start in that order?"""
+
+    def __init__(self):
+        self.by_key = self.by_created = True
+        self.last_key = self.last_created = None
+
+    def add(self, b: parsers.Batch) -> None:
+        key = b.updated_at_max or b.created_at_min
+        if key is None:
+            self.by_key = False
+        elif self.last_key is not None and key > self.last_key:
+            self.by_key = False
+        if b.created_at_min is None:
+            self.by_created = False
+        elif self.last_created is not None and b.created_at_min > self.last_created:
+            self.by_created = False
+        self.last_key, self.last_created = key or self.last_key, b.created_at_min or self.last_created
+
+    def past(self, since: datetime) -> bool:
+        return bool((self.by_key and self.last_key is not None and self.last_key < since)
+                    or (self.by_created and self.last_created is not None and self.last_created < since))
+
+
+def _capped(connection_id: str, max_pages: int, read: int) -> CouldNotCheck:
+    return CouldNotCheck(f"the sync batches of connection {connection_id}",
+                         f"its window needs more than {max_pages} pages (batch_pages_max; {read} batches read): "
+                         "the rest was not read", hint="raise batch_pages_max in environments.toml (or "
+                         "PMS_BATCH_PAGES_MAX) for this busy connection")
+
+
+def _more_pages(answer: Answer, got: int, offset: int) -> bool:
+    """An `{items, limit, offset[, total]}` envelope with more behind this page; a bare array is the whole list."""
+    try:
+        data = parsers.load_json(answer.body, endpoint=answer.endpoint)
+    except parsers.BadAnswer:
+        return False
+    if not isinstance(data, dict) or got == 0:
+        return False
+    total, limit = data.get("total"), data.get("limit")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return offset + got < total
+    return isinstance(limit, int) and not isinstance(limit, bool) and got >= limit

@@ -17,7 +17,8 @@ STEP2 = ["test_health_answers_200_to_head", "test_ready_answers_200_to_head", "t
          "test_ready_component_is_up[redis]", "test_ready_component_is_up[celery]"]
 STEP3 = ["test_at_most_one_worker_container_is_up", "test_celery_reports_exactly_one_worker"]
 STEP4 = ["test_every_active_connection_synced_in_the_last_24h", "test_failed_batches_stay_under_the_threshold",
-         "test_recent_batches_are_not_all_stuck_running", "test_recent_batches_hold_no_unexpected_status"]
+         "test_recent_batches_are_not_all_stuck_running", "test_recent_batches_hold_no_unexpected_status",
+         "test_every_active_connection_is_seen_by_the_api_or_the_database"]
 STEP5 = ["test_supabase_db_resolves_inside_pms_backend", "test_pms_backend_is_on_the_supabase_network",
          "test_redis_container_is_running", "test_worker_log_is_free_of_errors"]
 STEP6 = ["test_sync_logs_are_within_the_retention_window", "test_frontend_has_no_browser_popups"]
@@ -92,6 +93,20 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     "unexpected-status": {"test_recent_batches_hold_no_unexpected_status": R},
     "no-recent-batches": {"test_every_active_connection_synced_in_the_last_24h": R},
+    # Other tenants (issue 8 item 1): the ops user's second agency through the API (x-agency-id), an agency
+    # it is not a member of through the read-only database; an active connection the API does not list.
+    "failed-batches-member-agency": {
+        "test_failed_batches_stay_under_the_threshold": R, "test_sync_failure_rate_stays_under_the_threshold": R,
+    },
+    "failed-batches-other-agency": {
+        "test_failed_batches_stay_under_the_threshold": R, "test_sync_failure_rate_stays_under_the_threshold": R,
+    },
+    "no-recent-batches-other-agency": {"test_every_active_connection_synced_in_the_last_24h": R},
+    "connection-list-truncated": {"test_every_active_connection_is_seen_by_the_api_or_the_database": R},
+    # Every page (issue 8 item 4): more than a page of batches a day, stale-swept ones on top, failures later.
+    "busy-connection": {
+        "test_failed_batches_stay_under_the_threshold": R, "test_sync_failure_rate_stays_under_the_threshold": R,
+    },
     "old-sync-logs": {"test_sync_logs_are_within_the_retention_window": R},
     "jwt-secret-mismatch": {
         **_all(R, STEP4),

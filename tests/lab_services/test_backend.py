@@ -117,11 +117,30 @@ def test_bad_signature_is_logged(anon, lab):
     procs.wait_for(lambda: "JWT token validation failed" in lab.stack.procs[0].log(), 5, what="log line")
 
 
-def test_user_without_membership_is_403(anon):
+def test_user_without_membership_is_404(anon):
+    # contract §3.2: with no membership at all, 404
     token = make_token(uuid.uuid4())
     response = anon.get("/api/v1/channel-connections/", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Missing agency_id in token claims"}
+    assert response.status_code == 404
+    assert "agency" in response.json()["detail"].lower()
+
+
+def test_x_agency_id_of_a_member_agency_lists_its_connections(api, lab):
+    member = lab.seeded.member_agency_id
+    response = api.get("/api/v1/channel-connections/", headers={"x-agency-id": str(member)})
+    assert response.status_code == 200
+    assert {c["id"] for c in response.json()} == {str(c) for c in lab.seeded.member_connection_ids}
+    assert {c["tenant_id"] for c in response.json()} == {str(member)}
+    cid = lab.seeded.member_connection_ids[0]
+    assert api.get(f"/api/v1/channel-connections/{cid}/sync-batches").status_code == 404  # not the default
+    assert api.get(f"/api/v1/channel-connections/{cid}/sync-batches",
+                   headers={"x-agency-id": str(member)}).status_code == 200
+
+
+def test_agency_id_claim_of_a_member_agency_is_honoured(anon, lab):
+    token = make_token(lab.seeded.admin_user_id, agency_id=str(lab.seeded.member_agency_id))
+    response = anon.get("/api/v1/channel-connections/", headers={"Authorization": f"Bearer {token}"})
+    assert {c["tenant_id"] for c in response.json()} == {str(lab.seeded.member_agency_id)}
 
 
 def test_x_agency_id_of_a_foreign_agency_is_403(api, lab):

@@ -119,9 +119,16 @@ def test_seed_is_idempotent_and_shaped_for_green_checks(seeded):
     assert again.other_connection_ids == result.other_connection_ids
     assert conn.execute("SELECT count(*) FROM channel_sync_logs").fetchone()[0] == result.sync_log_rows
 
-    members = conn.execute("SELECT agency_id, role FROM team_members WHERE user_id = %s", (ADMIN,)).fetchall()
-    assert members == [(result.ops_agency_id, "admin")]
-    assert len(result.other_connection_ids) == 2
+    # Three agencies: the ops user is a member of two (the ops agency first), not of the third.
+    members = conn.execute("SELECT agency_id, role FROM team_members WHERE user_id = %s ORDER BY created_at",
+                           (ADMIN,)).fetchall()
+    assert members == [(result.ops_agency_id, "admin"), (result.member_agency_id, "manager")]
+    assert len(result.other_agency_ids) == 1 and result.other_agency_ids[0] not in (a for a, _ in members)
+    assert len(result.other_connection_ids) == 3 and len(result.member_connection_ids) == 4
+    assert set(again.member_connection_ids) == set(result.member_connection_ids)
+    status = dict(conn.execute("SELECT id, status FROM channel_connections").fetchall())
+    assert sorted(status[c] for c in result.member_connection_ids) == ["active"] * 3 + ["paused"]
+    assert sorted(status[c] for c in result.other_connection_ids) == ["active"] * 2 + ["inactive"]
 
     per_connection = dict(
         conn.execute("""
@@ -130,13 +137,18 @@ def test_seed_is_idempotent_and_shaped_for_green_checks(seeded):
             WHERE created_at > now() - interval '24 hours' GROUP BY connection_id, batch_id) b
         GROUP BY connection_id""").fetchall()
     )
-    for cid in result.active_connection_ids + result.other_connection_ids:
+    active = [c for c in result.active_connection_ids + result.member_connection_ids + result.other_connection_ids
+              if status[c] == "active"]
+    assert len(active) == 11
+    for cid in active:
         batches = per_connection[cid]
         assert len(batches) == 12
         assert sum(batches) / len(batches) <= 0.10
     assert sum(sum(b) for b in per_connection.values()) >= 2  # a few failed batches overall
     assert result.paused_connection_id not in per_connection
     assert result.inactive_connection_id not in per_connection
+    assert not {c for c in result.member_connection_ids + result.other_connection_ids if status[c] != "active"} \
+        & set(per_connection)
 
     old, in_flight, sizes = conn.execute("""
         SELECT count(*) FILTER (WHERE created_at <= now() - interval '89 days'),

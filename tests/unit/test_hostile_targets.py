@@ -366,6 +366,7 @@ ENDPOINTS = {
         "test_failed_batches_stay_under_the_threshold": TOKEN,
         "test_recent_batches_are_not_all_stuck_running": TOKEN,
         "test_recent_batches_hold_no_unexpected_status": TOKEN,
+        "test_every_active_connection_is_seen_by_the_api_or_the_database": TOKEN,
     },
     "postdeploy": {
         "test_health_is_200": HEALTH,
@@ -581,7 +582,7 @@ def test_dead_targets_are_could_not_check_within_the_bound(runs, scenario):
         assert [s for s in run.http_seen if s.startswith("POST /auth/v1/token")] == \
             ["POST /auth/v1/token?grant_type=password HTTP/1.1"], run.http_seen
         token_checks = [n for n, endpoint in ENDPOINTS["daily"].items() if endpoint == TOKEN]
-        assert len(token_checks) == 4 and all(port in run.cases[n].message for n in token_checks)
+        assert len(token_checks) == 5 and all(port in run.cases[n].message for n in token_checks)
     if kind == "blackhole" and selection == "nightly":  # one DB session for the run, not one per check
         assert len(run.db_seen) == 1 and not run.http_seen, run.describe()
 

@@ -335,7 +335,8 @@ def test_the_red_flags_copy_keeps_every_shared_id():
     from pms_runbook.plugin import redflag_ids
 
     shared_ids = re.findall(r"^\| ([A-Z]\d+(?:\.\d+)?) \|", shared.read_text(), re.MULTILINE)
-    assert list(redflag_ids())[:len(shared_ids)] == shared_ids  # the suite may add its own IDs after them
+    # every shared ID, in order; the suite may add its own IDs (D4.5 beside its Step) in between
+    assert [i for i in redflag_ids() if i in set(shared_ids)] == shared_ids
 
 
 def test_redflag_coverage_lists_covered_and_missing_ids(pytester):

@@ -105,5 +105,6 @@ def current_principal(request: Request) -> Principal:
         )
         row = cur.fetchone()
     if row is None:
-        raise HTTPException(status_code=403, detail="Missing agency_id in token claims")
+        # contract §3.2: a user with no membership at all is 404
+        raise HTTPException(status_code=404, detail="No agency membership found for this user")
     return Principal(user_id, row["agency_id"], row["role"], claims.get("email"))
