@@ -378,6 +378,7 @@ class Settings:
     env_file: Path | None = None
     lab_faults: tuple[str, ...] = ()
     lab_error: str | None = None  # why the lab status could not be read (lab profile only)
+    problems: tuple[str, ...] = ()  # invalid values, kept (resolve(strict=False)) for `require` to name with the rest
     sources: Mapping[str, str] = field(default_factory=dict, repr=False)  # field -> where it came from
 
     @property
@@ -419,15 +420,22 @@ class Settings:
         return out
 
     def require(self, *names: str) -> None:
-        """Raise one ConfigError listing every missing value among `names`, with how to set each."""
-        missing = self.missing(*names)
-        if not missing:
+        """Raise one ConfigError listing every missing value among `names`, with how to set each, and
+        every invalid value kept by resolve(strict=False): all that is wrong, at once."""
+        missing = [m for m in self.missing(*names)
+                   if not any(p.startswith(self._field_for(m) + " ") for p in self.problems)]  # named once
+        if not missing and not self.problems:
             return
-        lines = [f"missing configuration for profile {self.profile!r} ({len(missing)} value(s)):"]
+        lines = []
+        if self.problems:
+            lines.append(f"invalid configuration for profile {self.profile!r}:")
+            lines += [f"  - {p}" for p in self.problems]
+        if missing:
+            lines.append(f"missing configuration for profile {self.profile!r} ({len(missing)} value(s)):")
         for name in missing:
             lines.append(f"  - {name}: {how_to_set(self._field_for(name), self.profile)}")
         lines.append("nothing was sent to the target; set the values and run again")
-        raise ConfigError("\n".join(lines), missing=tuple(missing))
+        raise ConfigError("\n".join(lines), missing=tuple(missing), problems=self.problems)
 
     def describe(self) -> str:
         """The resolved settings with their sources, for a report header. Secrets stay masked."""
@@ -536,8 +544,11 @@ def _check_docker(v: str, problems: list[str]) -> str:
 def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
             dotenv: Mapping[str, str] | None = None, lab_status: Callable[[], dict] | None = None,
             profiles: Mapping[str, Profile] | None = None,
-            profiles_path: str | os.PathLike | None = None) -> Settings:
-    """Merge option > environment > .env > lab status (lab profile only) > profile into Settings."""
+            profiles_path: str | os.PathLike | None = None, strict: bool = True) -> Settings:
+    """Merge option > environment > .env > lab status (lab profile only) > profile into Settings.
+
+    Invalid values raise ConfigError; with strict=False they are kept in `Settings.problems` (the value
+    itself unset) so that `require` names them together with the missing ones."""
     options = options or {}
     environ = environ if environ is not None else {}
     dotenv = dotenv or {}
@@ -735,7 +746,7 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
 
     env_file = _opt(options, "env_file")
 
-    if problems:
+    if problems and strict:
         raise ConfigError(f"invalid configuration for profile {name!r}:\n"
                           + "\n".join(f"  - {p}" for p in problems), problems=tuple(problems))
 
@@ -771,6 +782,7 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
         env_file=Path(env_file) if _given(env_file) else None,
         lab_faults=lab_faults,
         lab_error=lab_error,
+        problems=tuple(problems),
         sources=MappingProxyType(sources),
     )
 

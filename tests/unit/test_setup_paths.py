@@ -45,12 +45,16 @@ def test_staging_without_urls_is_a_configuration_error_naming_each(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["ftp://api.example.com", "api.example.com", "https://"])
-def test_an_unusable_url_is_a_configuration_error(tmp_path, url):
+def test_an_unusable_url_is_named_with_every_missing_value_at_once(tmp_path, url):
     proc = _run(tmp_path, "-m", "daily", "--pms-env", "staging", "--docker-host", "none", f"--api-url={url}",
-                "--admin-url=https://admin.example.com", "--sb-url=https://sb.example.com", env=SECRETS)
+                "--admin-url=https://admin.example.com", "--sb-url=https://sb.example.com",
+                env={"PMS_ADMIN_EMAIL": "ops@example.com"})
     output = proc.stdout + proc.stderr
     assert proc.returncode == 4, output[-3000:]
-    assert "is not an http(s) URL" in output and "AttributeError" not in output, output[-3000:]
+    assert f"api_url = {url!r} is not an http(s) URL" in output, output[-3000:]
+    assert "- ANON_KEY:" in output and "- PMS_ADMIN_PASSWORD:" in output, output[-3000:]
+    assert "- PMS_API_URL:" not in output  # the bad URL is named once, as invalid
+    assert "AttributeError" not in output and " passed" not in output
 
 
 def test_production_asks_for_docker_access(tmp_path):
