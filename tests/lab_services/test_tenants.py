@@ -123,3 +123,22 @@ def test_an_active_member_connection_the_api_does_not_list_is_named(pms, ro, db,
 
     cov = tenants.gather(Hiding(pms.target), token, ro, hours=24, now=datetime.now(UTC), max_pages=50)
     assert len(cov.not_listed) == 1 and str(cid) in cov.not_listed[0] and "Lab Partner Agency" in cov.not_listed[0]
+
+
+def test_a_member_agency_the_api_cannot_read_is_named_not_dropped(pms, ro, lab):
+    from pms_runbook.redflag import CouldNotCheck
+
+    token = Secret(make_token(), "access_token")
+    member = str(lab.seeded.member_agency_id)
+
+    class Refusing(PmsApi):
+        def connections(self, token, agency_id=None, **kw):
+            if agency_id == member:
+                raise CouldNotCheck("GET /api/v1/channel-connections/", "it answered 503")
+            return super().connections(token, agency_id, **kw)
+
+    cov = tenants.gather(Refusing(pms.target), token, ro, hours=24, now=datetime.now(UTC), max_pages=50)
+    assert len(cov.unread) == 3 and all("Lab Partner Agency" in k and "503" in v for k, v in cov.unread.items())
+    assert not cov.not_listed  # unread is not "not listed"
+    with pytest.raises(CouldNotCheck, match="3 active connection"):
+        cov.require_all_read()
