@@ -155,7 +155,7 @@ def gather(pms, token, db, *, hours: float, now: datetime, max_pages: int) -> Co
 
     # The cross-check: what the database holds as active in a member agency, the API must have listed.
     api_seen = {c.connection_id for c in cov.checked.values() if c.via == API}
-    unread_ids = {k.split()[1] for k in cov.unread}
+    unread_ids = {k.split()[1] for k in cov.unread if k.startswith("connection ")}
     for c in db_conns:
         if c.status == "active" and c.agency_id in member_ids and c.id not in api_seen and c.id not in unread_ids:
             cov.not_listed.append(f"connection {c.id} of agency {cov.agencies[c.agency_id].label}: active in the "
@@ -177,12 +177,15 @@ def _read_members_via_api(cov: Coverage, pms, token, members, db_conns, *, hours
             listed = [c for c in pms.connections(token, agency_id if explicit else None, max_pages=max_pages)
                       if c.active]
         except CouldNotCheck as exc:
-            known = [c for c in db_conns or () if c.status == "active" and c.agency_id == agency_id]
-            if not explicit or not known:
+            if not explicit:
                 raise
+            known = [c for c in db_conns or () if c.status == "active" and c.agency_id == agency_id]
             for c in known:
                 cov.unread[f"connection {c.id} of agency {cov.agencies[agency_id].label} (API)"] = \
                     f"the API could not be read: {exc.because}"
+            if not known:  # none known active, but the API must be readable to say so
+                cov.unread[f"agency {cov.agencies[agency_id].label} (API)"] = \
+                    f"its connection list could not be read: {exc.because}"
             continue
         if not explicit:  # the default agency: its id is the connections' tenant_id
             tenant = next((str(c.raw.get("tenant_id")) for c in listed if c.raw.get("tenant_id")), "default agency")
