@@ -171,7 +171,7 @@ class PmsApi:
         for _ in range(max_pages):
             params = {"limit": PAGE, "offset": offset} if offset else None
             answer = expect_ok(self.target.get(CONNECTIONS, token=token, headers=agency_header(agency_id),
-                                               params=params), token)
+                                               params=params), token, self.names)
             page = parsed(answer, parsers.parse_connection_list)
             found.extend(page)
             more = _more_pages(answer, len(page), offset)
@@ -231,14 +231,14 @@ class PmsApi:
         answer = expect_ok(self.target.get(
             f"/api/v1/channel-connections/{connection_id}/sync-batches",
             params={"limit": limit, "offset": offset, "status": "any"}, token=token,
-            headers=agency_header(agency_id)), token)
+            headers=agency_header(agency_id)), token, self.names)
         return parsed(answer, parsers.parse_batch_list)
 
     def batch_detail(self, token: Secret, connection_id: str, batch_id: str,
                      agency_id: str | None = None) -> tuple[Answer, parsers.Batch]:
         answer = expect_ok(self.target.get(
             f"/api/v1/channel-connections/{connection_id}/sync-batches/{batch_id}", token=token,
-            headers=agency_header(agency_id)), token)
+            headers=agency_header(agency_id)), token, self.names)
         return answer, parsed(answer, parsers.parse_batch)
 
     def sync_history(self, token: Secret, connection_ids: list[str], *, hours: float, now: datetime,
