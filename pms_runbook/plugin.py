@@ -405,6 +405,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             extras.clear()
     flag = item.get_closest_marker("redflag")
     report.pms_redflag_ids = [str(a) for a in flag.args] if flag else []
+    shown = getattr(exc, "flag_id", None)  # an answer that shows a failure names its own red flag (F3, F4)
+    if shown and shown not in report.pms_redflag_ids:
+        report.pms_redflag_ids.append(shown)
     crash = None
     if exc is not None and report.failed:
         if isinstance(exc, CouldNotCheck):
