@@ -529,7 +529,7 @@ def _memberships_file(state: LabState):
 
 
 @fault("ops-user-no-agency",
-       "the ops user's team memberships are gone: the API answers its token 403 \"Missing agency_id in token claims\"")
+       "the ops user's team memberships are gone: the API answers its token 404, no agency membership (§3.2)")
 class OpsUserNoAgency:
     """Raw SQL on team_members, as an admin removing the user would; the rows are kept to put them back."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import docker
 import requests
+from docker.utils.socket import frames_iter
 
 from pms_runbook import parsers
 from pms_runbook.redflag import CouldNotCheck
@@ -76,7 +77,19 @@ def exec_read(client: docker.DockerClient, name: str, cmd: list[str]) -> tuple[i
     if tuple(cmd[:2]) not in READ_COMMANDS:
         raise ValueError(f"not a read command: {cmd}")
     try:
-        result = client.containers.get(name).exec_run(cmd, stdout=True, stderr=True)
+        container = client.containers.get(name)
+        exec_id = client.api.exec_create(container.id, cmd, stdout=True, stderr=True)["Id"]
+        # The SDK's own read, with the close here: over ssh:// the socket's close writes to a dial-stdio process
+        # that may have ended with the exec (BrokenPipeError), which in exec_run loses an answer already read.
+        sock = client.api.exec_start(exec_id, socket=True)
+        try:
+            output = b"".join(data for _stream, data in frames_iter(sock, tty=False))
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        exit_code = client.api.exec_inspect(exec_id)["ExitCode"]
     except docker.errors.NotFound:
         raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}", f"there is no container {name}") from None
     except docker.errors.APIError as exc:
@@ -84,7 +97,7 @@ def exec_read(client: docker.DockerClient, name: str, cmd: list[str]) -> tuple[i
                             f"{name} cannot run commands now ({exc.explanation or exc})") from None
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CouldNotCheck(f"docker exec {name} {' '.join(cmd)}", scrub(str(exc))[:200]) from None
-    return result.exit_code, result.output.decode(errors="replace")
+    return exit_code, output.decode(errors="replace")
 
 
 def log_tail(client: docker.DockerClient, name: str, lines: int = 100) -> list[str]:

@@ -44,6 +44,7 @@ __all__ = [
     "Token",
     "Version",
     "agency_error",
+    "no_agency",
     "auth_refusal",
     "commit_matches",
     "format_table",
@@ -1240,3 +1241,18 @@ def agency_error(body: Any) -> str | None:
     """The documented "no agency context" text of a 403/400 (§3.2), else None."""
     text = _error_text(body)
     return text if text and _AGENCY.match(text) else None
+
+
+# §3.2: "with no membership at all, 404" (the body is not documented: it must name the missing membership).
+_NO_MEMBERSHIP = re.compile(r"\bagency\b.*\bmember|\bmember\w*\b.*\bagenc", re.IGNORECASE | re.DOTALL)
+
+
+def no_agency(status: int, body: Any) -> str | None:
+    """The ops user's token resolves to no agency: a 403/400 "no agency context" (§3.2) or a 404 that names
+    the missing agency membership; else None."""
+    if status in (400, 403):
+        return agency_error(body)
+    if status == 404:
+        text = _error_text(body)
+        return text if text and _NO_MEMBERSHIP.search(text) else None
+    return None

@@ -99,7 +99,7 @@ def failure_shown(answer: Answer, token: Secret | None = None,
             "F3", f"JWT {answer.status} despite a fresh token: {answer.endpoint} refuses it",
             observed=f"HTTP {answer.status}: {_body(answer)}", fix=diagnose_unauthorized(answer, token, names),
             see_also="03-auth.md#token-validation-apikey-header")
-    if answer.status in (400, 403) and parsers.agency_error(answer.body):
+    if parsers.no_agency(answer.status, answer.body):
         return RedFlagAnswer(
             "F3", f"the ops user's token has no agency: {answer.endpoint} answers {answer.status}",
             observed=f"HTTP {answer.status}: {_body(answer)}", fix=agency_fix(names),

@@ -81,7 +81,7 @@ def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
         fix=diagnose_unauthorized(api, tok.access_token, names),
         see_also="03-auth.md#token-validation-apikey-header",
     )
-    agency = parsers.agency_error(api.body) if api.status in (400, 403) else None
+    agency = parsers.no_agency(api.status, api.body)
     assert agency is None, red_flag(
         f"the API accepts the token but finds no agency for the ops user: {agency}",
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",

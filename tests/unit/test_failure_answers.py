@@ -68,6 +68,7 @@ AGENCY = {  # no agency context (§3.2)
     "403 missing agency_id": (403, {"detail": "Missing agency_id in token claims"}),
     "400 agency context": (400, {"detail": "Agency context not available in token"}),
     "400 cannot resolve": (400, {"detail": "Cannot resolve agency: user has 2 memberships; set x-agency-id header"}),
+    "404 no membership at all": (404, {"detail": "No agency membership found for this user"}),
 }
 UNDIAGNOSED = {  # answers that show no diagnosis: could not check, never a red flag
     "500 generic (SEC-P0)": (500, {"detail": "Internal server error"}),
@@ -79,6 +80,8 @@ UNDIAGNOSED = {  # answers that show no diagnosis: could not check, never a red 
     "401 undocumented": (401, {"detail": "Unauthorized"}),
     "400 other": (400, {"detail": "Invalid x-agency-id header: must be a UUID"}),
     "404": (404, {"detail": "Not Found"}),
+    "404 connection not found": (404, {"detail": "Connection not found"}),
+    "404 property of another agency": (404, {"detail": "Property not found or does not belong to your agency"}),
     "200-ish drift text on 404": (404, {"detail": "relation \"x\" does not exist"}),
 }
 
