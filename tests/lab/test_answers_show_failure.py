@@ -18,7 +18,7 @@ DAILY = {
     "schema-drift-500": ("F4", "does not exist"),
     "jwt-secret-mismatch": ("F3", "JWT_SECRET"),
     "token-expired": ("F3", "Token has expired"),
-    "ops-user-no-agency": ("F3", "Missing agency_id in token claims"),
+    "ops-user-no-agency": ("F3", "No agency membership found"),
 }
 
 
