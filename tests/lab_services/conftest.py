@@ -124,3 +124,18 @@ def api(lab: LabStack) -> Iterator[httpx.Client]:
 def anon(lab: LabStack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=lab.backend_url, timeout=15) as client:
         yield client
+
+
+@pytest.fixture
+def scratch(lab) -> Iterator[psycopg.Connection]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:10]}"
+    with connect(lab.db_url) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = lab.db_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        with connect(url) as conn:
+            yield conn
+    finally:
+        with connect(lab.db_url) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from lab import migrate, seed
-from lab.services.common import connect
 
 pytestmark = pytest.mark.slow
 
 ADMIN = uuid.UUID("b0000000-0000-4000-8000-00000000b001")
 UPGRADE = "20260101030000_channel_connections_schema_upgrade.sql"
-
-
-@pytest.fixture
-def scratch(lab) -> Iterator[psycopg.Connection]:
-    """A fresh, empty database on the test server, dropped afterwards."""
-    name = f"scratch_{uuid.uuid4().hex[:10]}"
-    with connect(lab.db_url) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = lab.db_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        with connect(url) as conn:
-            yield conn
-    finally:
-        with connect(lab.db_url) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 
 from lab import migrate, seed
-from lab.services.common import connect
 from pms_runbook import sql
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.secrets import Secret
@@ -20,28 +19,22 @@ ADMIN = uuid.UUID("b0000000-0000-4000-8000-00000000b002")
 
 
 @pytest.fixture
-def rls_db(lab) -> Iterator[tuple[psycopg.Connection, str, callable]]:
+def rls_db(scratch) -> Iterator[tuple[psycopg.Connection, str, callable]]:
     """A migrated, seeded scratch database (RLS on every public table) and a fresh read-only role."""
-    name = f"scratch_{uuid.uuid4().hex[:10]}"
     role = f"ro_{uuid.uuid4().hex[:8]}"
-    with connect(lab.db_url) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = lab.db_url.rsplit("/", 1)[0] + f"/{name}"
+    migrate.apply(scratch)
+    seed.seed(scratch, admin_user_id=ADMIN)
+    migrate.ensure_readonly_role(scratch, role, "ro-password")
+
+    def session():
+        dsn = f"postgresql://{role}:ro-password@127.0.0.1:{scratch.info.port}/{scratch.info.dbname}"
+        return sql.connect_readonly(Secret(dsn, "db_dsn"))
+
     try:
-        with connect(url) as conn:
-            migrate.apply(conn)
-            seed.seed(conn, admin_user_id=ADMIN)
-            migrate.ensure_readonly_role(conn, role, "ro-password")
-
-            def session():
-                dsn = f"postgresql://{role}:ro-password@127.0.0.1:{conn.info.port}/{name}"
-                return sql.connect_readonly(Secret(dsn, "db_dsn"))
-
-            yield conn, role, session
-    finally:
-        with connect(lab.db_url) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            admin.execute(f"DROP ROLE IF EXISTS {role}")
+        yield scratch, role, session
+    finally:  # the role's grants and policies go with it; the database is the scratch fixture's to drop
+        scratch.execute(f"DROP OWNED BY {role}")
+        scratch.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def _retention_or_reason(session) -> str:
