@@ -139,6 +139,29 @@ def _rng_uuid(rng: random.Random) -> UUID:
     return UUID(int=rng.getrandbits(128), version=4)
 
 
+@dataclass
+class _Seeding:
+    """Connections of the seed: an active one with 24 h of batches and its history, or a parked one
+    (paused or deactivated a few days ago) with history only."""
+
+    conn: psycopg.Connection
+    rows: _Rows
+    rng: random.Random
+    now: datetime
+
+    def active(self, agency_id: UUID, key: tuple, listing: str, platform: str, *, fail: bool) -> UUID:
+        cid = add_connection(self.conn, agency_id, status="active", platform_type=platform,
+                             connection_id=lab_uuid("connection", *key), platform_listing_id=listing)
+        _recent_and_history(self.rows, self.rng, self.now, agency_id, cid, platform, fail_recent=fail)
+        return cid
+
+    def parked(self, agency_id: UUID, status: str, key: tuple, listing: str, platform: str) -> UUID:
+        cid = add_connection(self.conn, agency_id, status=status, platform_type=platform,
+                             connection_id=lab_uuid("connection", *key), platform_listing_id=listing)
+        _history(self.rows, self.rng, self.now, agency_id, cid, platform, first_day=3, every=3)
+        return cid
+
+
 def seed(
     conn: psycopg.Connection,
     *,
@@ -172,42 +195,17 @@ def seed(
             (ops_agency_id, admin_user_id),
         )
 
-        active: list[UUID] = []
-        for i in range(n_active):
-            platform = PLATFORMS[i % len(PLATFORMS)]
-            cid = add_connection(
-                conn,
-                ops_agency_id,
-                status="active",
-                platform_type=platform,
-                connection_id=lab_uuid("connection", "ops", i),
-                platform_listing_id=f"lab-{i:03d}-{platform}",
-            )
-            # Every other connection gets one failed batch among its 12 recent ones (8 %).
-            _recent_and_history(rows, rng, now, ops_agency_id, cid, platform, fail_recent=(i % 2 == 0))
-            active.append(cid)
+        seeding = _Seeding(conn, rows, rng, now)
+        # Every other connection gets one failed batch among its 12 recent ones (8 %).
+        active = [seeding.active(ops_agency_id, ("ops", i), f"lab-{i:03d}-{PLATFORMS[i % len(PLATFORMS)]}",
+                                 PLATFORMS[i % len(PLATFORMS)], fail=(i % 2 == 0))
+                  for i in range(n_active)]
 
         paused = inactive = None
         if n_special:
-            paused = add_connection(
-                conn,
-                ops_agency_id,
-                status="paused",
-                platform_type="airbnb",
-                connection_id=lab_uuid("connection", "ops", "paused"),
-                platform_listing_id="lab-airbnb-paused",
-            )
-            inactive = add_connection(
-                conn,
-                ops_agency_id,
-                status="inactive",
-                platform_type="booking_com",
-                connection_id=lab_uuid("connection", "ops", "inactive"),
-                platform_listing_id="lab-booking_com-inactive",
-            )
-            for cid, platform in ((paused, "airbnb"), (inactive, "booking_com")):
-                # Paused or deactivated a few days ago: history only, no recent batches.
-                _history(rows, rng, now, ops_agency_id, cid, platform, first_day=3, every=3)
+            paused = seeding.parked(ops_agency_id, "paused", ("ops", "paused"), "lab-airbnb-paused", "airbnb")
+            inactive = seeding.parked(ops_agency_id, "inactive", ("ops", "inactive"), "lab-booking_com-inactive",
+                                      "booking_com")
 
         # The second membership: joined after the ops agency, so the first membership (the API's
         # default without x-agency-id) stays the ops agency.
@@ -222,29 +220,12 @@ def seed(
             "INSERT INTO team_members (agency_id, user_id, role) VALUES (%s, %s, 'admin')",
             (member_agency_id, lab_uuid("user", "member-admin")),
         )
-        member_connections: list[UUID] = []
-        for j in range(MEMBER_ACTIVE):
-            platform = PLATFORMS[(j + 1) % len(PLATFORMS)]
-            cid = add_connection(
-                conn,
-                member_agency_id,
-                status="active",
-                platform_type=platform,
-                connection_id=lab_uuid("connection", "member", j),
-                platform_listing_id=f"lab-member-{platform}-{j}",
-            )
-            _recent_and_history(rows, rng, now, member_agency_id, cid, platform, fail_recent=(j == 0))
-            member_connections.append(cid)
-        cid = add_connection(
-            conn,
-            member_agency_id,
-            status="paused",
-            platform_type="vrbo",
-            connection_id=lab_uuid("connection", "member", "paused"),
-            platform_listing_id="lab-member-vrbo-paused",
-        )
-        _history(rows, rng, now, member_agency_id, cid, "vrbo", first_day=3, every=3)
-        member_connections.append(cid)
+        member_connections = [
+            seeding.active(member_agency_id, ("member", j), f"lab-member-{PLATFORMS[(j + 1) % len(PLATFORMS)]}-{j}",
+                           PLATFORMS[(j + 1) % len(PLATFORMS)], fail=(j == 0))
+            for j in range(MEMBER_ACTIVE)]
+        member_connections.append(
+            seeding.parked(member_agency_id, "paused", ("member", "paused"), "lab-member-vrbo-paused", "vrbo"))
 
         other_agencies: list[UUID] = []
         other_connections: list[UUID] = []
@@ -256,28 +237,12 @@ def seed(
                 (agency_id, lab_uuid("user", "other-admin", a)),
             )
             other_agencies.append(agency_id)
-            for j in range(2):
-                platform = PLATFORMS[(a + j) % len(PLATFORMS)]
-                cid = add_connection(
-                    conn,
-                    agency_id,
-                    status="active",
-                    platform_type=platform,
-                    connection_id=lab_uuid("connection", "other", a, j),
-                    platform_listing_id=f"lab-other{a}-{platform}-{j}",
-                )
-                _recent_and_history(rows, rng, now, agency_id, cid, platform, fail_recent=(j == 1))
-                other_connections.append(cid)
-            cid = add_connection(
-                conn,
-                agency_id,
-                status="inactive",
-                platform_type="expedia",
-                connection_id=lab_uuid("connection", "other", a, "inactive"),
-                platform_listing_id=f"lab-other{a}-expedia-inactive",
-            )
-            _history(rows, rng, now, agency_id, cid, "expedia", first_day=3, every=3)
-            other_connections.append(cid)
+            other_connections += [
+                seeding.active(agency_id, ("other", a, j), f"lab-other{a}-{PLATFORMS[(a + j) % len(PLATFORMS)]}-{j}",
+                               PLATFORMS[(a + j) % len(PLATFORMS)], fail=(j == 1))
+                for j in range(2)]
+            other_connections.append(seeding.parked(agency_id, "inactive", ("other", a, "inactive"),
+                                                    f"lab-other{a}-expedia-inactive", "expedia"))
 
         with conn.cursor() as cur:
             with cur.copy(f"COPY channel_sync_logs ({', '.join(_LOG_COLUMNS)}) FROM STDIN") as copy:
