@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bulk.add_argument("--max-age-days", type=int, default=89)
     args = parser.parse_args(argv)
 
-    from lab import faults, stack
+    from lab import containers, faults, stack, topology
 
     if args.cmd == "faults":
         for fault in faults.FAULTS.values():
@@ -102,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.deploy(state, args.commit)
         return 0
     if args.cmd == "logs":
-        c = stack.client()
-        name = stack.NAMES.get(args.name, args.name)
-        container = stack.find(c, name)
+        c = containers.client()
+        name = topology.NAMES.get(args.name, args.name)
+        container = containers.find(c, name)
         if container is None:
             print(f"pms-lab: no container {name}", file=sys.stderr)
             return 2

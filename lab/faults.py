@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lab import stack
+from lab import containers, image, stack
 from lab.state import REPO_ROOT, LabState
+from lab.topology import NAMES
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def heal(state: LabState, name: str | None = None) -> None:
 
 
 def _container(role: str):
-    return stack.find(stack.client(), stack.NAMES[role])
+    return containers.find(containers.client(), NAMES[role])
 
 
 def _ready_status(state: LabState) -> tuple[int, dict]:
@@ -113,7 +114,7 @@ def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str],
 
 def _make_build(name: str, patches: dict[str, Callable[[str], str]]) -> None:
     """A derived build of the lab's code, as a bad commit would produce it."""
-    build = stack.build_dir(name)
+    build = containers.build_dir(name)
     if build.exists():
         shutil.rmtree(build)
     shutil.copytree(REPO_ROOT / "lab", build / "lab", ignore=shutil.ignore_patterns("__pycache__", "frontend"))
@@ -141,7 +142,7 @@ def _http_status(url: str, method: str = "GET", **kwargs) -> int:
 class DbNetworkDisconnect:
     @staticmethod
     def inject(state):
-        c = stack.client()
+        c = containers.client()
         backend = _container("backend")
         net = c.networks.get(state.supabase_network)
         backend.reload()
@@ -151,7 +152,7 @@ class DbNetworkDisconnect:
 
     @staticmethod
     def heal(state):
-        c = stack.client()
+        c = containers.client()
         backend = _container("backend")
         if backend is None:
             return
@@ -164,9 +165,9 @@ class DbNetworkDisconnect:
 class OldWorkerRunning:
     @staticmethod
     def inject(state):
-        c = stack.client()
-        tag = stack.image.ensure_image(c)
-        stack.run(c, stack.old_worker(state, _other_commit(state.commit)), tag)
+        c = containers.client()
+        tag = image.ensure_image(c)
+        containers.run(c, containers.old_worker(state, _other_commit(state.commit)), tag)
 
         def two_workers():
             _, body = _ready_status(state)
@@ -616,7 +617,7 @@ class SlowReady:
         import sys
 
         _stop_reconnector(state)
-        c = stack.client()
+        c = containers.client()
         backend = _container("backend")
         backend.reload()
         if state.supabase_network in backend.attrs["NetworkSettings"]["Networks"]:
@@ -649,7 +650,7 @@ def _reconnect_backend_later(seconds: float) -> None:
 def rls_fault(name: str, table: str) -> None:
     """RLS on `table` with the read-only role's policy gone: Postgres then hides every row from the role
     silently (as on Supabase, where RLS is on and a later migration or a cleanup dropped the policy)."""
-    from lab.state import READONLY_ROLE
+    from lab.topology import READONLY_ROLE
 
     def inject(state: LabState) -> None:
         with _db(state) as conn:
@@ -705,7 +706,7 @@ OOM_LIMIT = "16m"  # below what the worker needs to import its code: the kernel 
 
 def _remove(name: str) -> None:
     """Remove a container a fault added (only those: the lab's own names are healed, not removed)."""
-    ct = stack.find(stack.client(), name)
+    ct = containers.find(containers.client(), name)
     if ct is not None:
         ct.remove(force=True)
 
@@ -718,11 +719,11 @@ class AdminRenamedGhost:
         future = "from __future__ import annotations\n"
         _make_build("admin-crash", {"services/admin/main.py": lambda src: src.replace(future, future + (
             "from lab.services.admin.pages_v2 import render  # noqa  (the renamed app's first deploy)\n"), 1)})
-        svc = stack.services(state, builds={"admin": "admin-crash"}, overrides={"admin": {"restart": "always"}})["admin"]
+        svc = containers.services(state, builds={"admin": "admin-crash"}, overrides={"admin": {"restart": "always"}})["admin"]
         svc.name, svc.ports = RENAMED_ADMIN, {}  # the old pms-admin keeps the published port
-        c = stack.client()
-        stack.run(c, svc, stack.image.ensure_image(c))
-        stack.wait_until(lambda: (ct := stack.find(c, RENAMED_ADMIN)) is not None
+        c = containers.client()
+        containers.run(c, svc, image.ensure_image(c))
+        stack.wait_until(lambda: (ct := containers.find(c, RENAMED_ADMIN)) is not None
                          and ct.attrs.get("RestartCount", 0) >= 2, 40, interval=0.5,
                          what=f"{RENAMED_ADMIN} to restart twice")
 
@@ -735,10 +736,10 @@ class AdminRenamedGhost:
 class RedisDecoy:
     @staticmethod
     def inject(state):
-        c = stack.client()
-        decoy = stack.services(state)["redis"]
+        c = containers.client()
+        decoy = containers.services(state)["redis"]
         decoy.name = DECOY_REDIS
-        stack.run(c, decoy, stack.image.ensure_image(c))
+        containers.run(c, decoy, image.ensure_image(c))
         RedisDown.inject(state)
 
     @staticmethod
@@ -775,7 +776,7 @@ class DbAliasLost:
         db = _container("db")
         db.reload()
         if state.coolify_network in db.attrs["NetworkSettings"]["Networks"]:
-            stack.client().networks.get(state.coolify_network).disconnect(db)
+            containers.client().networks.get(state.coolify_network).disconnect(db)
         _wait_ready_code(state, 503)
 
     @staticmethod
@@ -785,7 +786,7 @@ class DbAliasLost:
             return
         db.reload()
         if state.coolify_network not in db.attrs["NetworkSettings"]["Networks"]:
-            stack.client().networks.get(state.coolify_network).connect(db, aliases=["supabase-db"])
+            containers.client().networks.get(state.coolify_network).connect(db, aliases=["supabase-db"])
 
 
 if __name__ == "__main__":

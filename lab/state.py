@@ -11,6 +11,9 @@ import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
+
+from lab.topology import CONTAINER_PORTS, COOLIFY_NETWORK, NAMES, PUBLISHED_PORTS, READONLY_ROLE, SUPABASE_NETWORK
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,16 +22,16 @@ def lab_home() -> Path:
     return Path(os.environ.get("PMS_LAB_HOME", REPO_ROOT / ".lab")).resolve()
 
 
-def _port(name: str, default: int) -> int:
-    return int(os.environ.get(f"PMS_LAB_{name}_PORT", default))
+def _port(name: str) -> int:
+    return int(os.environ.get(f"PMS_LAB_{name.upper()}_PORT", PUBLISHED_PORTS[name]))
 
 
 @dataclass
 class Ports:
-    api: int = field(default_factory=lambda: _port("API", 18000))
-    admin: int = field(default_factory=lambda: _port("ADMIN", 18300))
-    auth: int = field(default_factory=lambda: _port("AUTH", 18999))
-    db: int = field(default_factory=lambda: _port("DB", 15432))
+    api: int = field(default_factory=lambda: _port("api"))
+    admin: int = field(default_factory=lambda: _port("admin"))
+    auth: int = field(default_factory=lambda: _port("auth"))
+    db: int = field(default_factory=lambda: _port("db"))
 
 
 @dataclass
@@ -47,9 +50,9 @@ class Secrets:
 @dataclass
 class LabState:
     supabase_network: str = field(
-        default_factory=lambda: os.environ.get("PMS_LAB_SUPABASE_NETWORK", "bccg4gs4o4kgsowocw08wkw4")
+        default_factory=lambda: os.environ.get("PMS_LAB_SUPABASE_NETWORK", SUPABASE_NETWORK)
     )
-    coolify_network: str = "coolify"
+    coolify_network: str = COOLIFY_NETWORK
     network_model: str = "v1"  # v1: checklist era; v2: March bridge (DB aliased supabase-db into coolify)
     commit: str = field(default_factory=lambda: secrets.token_hex(20))
     ports: Ports = field(default_factory=Ports)
@@ -75,7 +78,7 @@ class LabState:
         raw = json.loads(path.read_text())
         return cls(
             supabase_network=raw["supabase_network"],
-            coolify_network=raw.get("coolify_network", "coolify"),
+            coolify_network=raw.get("coolify_network", COOLIFY_NETWORK),
             network_model=raw.get("network_model", "v1"),
             commit=raw["commit"],
             ports=Ports(**raw["ports"]),
@@ -98,16 +101,13 @@ class LabState:
         tmp.replace(self.path)
 
     # --- derived values -------------------------------------------------------------------------
-    def db_url(self, host: str = "supabase-db", port: int = 5432, user: str = "postgres") -> str:
-        from urllib.parse import quote
-
+    def db_url(self, host: str = NAMES["db"], port: int = CONTAINER_PORTS["db"], user: str = "postgres") -> str:
         password = self.secrets.db_password if user == "postgres" else self.secrets.readonly_password
         return f"postgresql://{user}:{quote(password, safe='')}@{host}:{port}/postgres"
 
     def redis_url(self, db: int = 0) -> str:
-        from urllib.parse import quote
-
-        return f"redis://:{quote(self.secrets.redis_password, safe='')}@supabase-redis:6379/{db}"
+        host, port = NAMES["redis"], CONTAINER_PORTS["redis"]
+        return f"redis://:{quote(self.secrets.redis_password, safe='')}@{host}:{port}/{db}"
 
     @property
     def api_url(self) -> str:
@@ -123,8 +123,6 @@ class LabState:
 
     def connection_info(self) -> dict:
         """What a client of the lab needs (endpoints, DSN, generated secrets), without asking Docker."""
-        from lab.stack import NAMES
-
         return {
             "api_url": self.api_url,
             "admin_url": self.admin_url,
@@ -148,6 +146,3 @@ class LabState:
     def host_dsn(self, readonly: bool = False) -> str:
         user = READONLY_ROLE if readonly else "postgres"
         return self.db_url(host="127.0.0.1", port=self.ports.db, user=user)
-
-
-READONLY_ROLE = "pms_runbook_ro"

@@ -1,0 +1,62 @@
+"""The lab's topology: roles, their production container names, networks, ports and the read-only role.
+
+    network model v1 (checklist, the default):
+    coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2
+    <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2
+
+    network model v2 (March "bridge", `pms-lab up --network-model v2`):
+    coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2, supabase-db (alias supabase-db)
+    <supabase network> ─ supabase-db, supabase-auth
+
+Plain data, importing nothing of the lab: the state, the containers and the faults all read it.
+"""
+from __future__ import annotations
+
+LABEL = "pms-lab"  # every container and network of the lab carries it (`down` removes by it)
+
+# role -> production container name (runbook checklist era)
+NAMES = {
+    "db": "supabase-db",
+    "redis": "supabase-redis",
+    "auth": "supabase-auth",
+    "backend": "pms-backend",
+    "worker": "pms-worker-v2",
+    "admin": "pms-admin",
+    "old_worker": "pms-worker",
+}
+START_ORDER = (("db", "redis"), ("auth", "backend", "worker", "admin"))  # migrations run between the two
+
+# The networks as production names them; the Supabase one is Coolify's generated id.
+COOLIFY_NETWORK = "coolify"
+SUPABASE_NETWORK = "bccg4gs4o4kgsowocw08wkw4"
+NETWORK_MODELS = ("v1", "v2")
+
+# role -> its networks per model, "supabase" / "coolify" standing for the lab's two networks. The first is
+# the one the container is created on (order is part of a container's spec).
+_NETWORKS = {
+    "v1": {"db": ("supabase",), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify", "supabase"),
+           "worker": ("coolify", "supabase"), "admin": ("coolify",)},
+    "v2": {"db": ("supabase", "coolify"), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify",),
+           "worker": ("coolify",), "admin": ("coolify",)},
+}
+
+
+def networks(role: str, model: str, *, supabase: str, coolify: str) -> list[str]:
+    """The networks a role's container joins under a network model."""
+    names = {"supabase": supabase, "coolify": coolify}
+    return [names[n] for n in _NETWORKS[model][role]]
+
+
+def aliases(role: str, model: str, *, coolify: str) -> dict[str, list[str]]:
+    """DNS aliases per network: in v2 the DB is bridged into coolify under its checklist name."""
+    return {coolify: [NAMES["db"]]} if role == "db" and model == "v2" else {}
+
+
+# Ports inside the containers, and the defaults of the ports published on 127.0.0.1
+# (each overridable with PMS_LAB_<API|ADMIN|AUTH|DB>_PORT).
+CONTAINER_PORTS = {"db": 5432, "redis": 6379, "auth": 9999, "backend": 8000, "admin": 3000}
+PUBLISHED_PORTS = {"api": 18000, "admin": 18300, "auth": 18999, "db": 15432}
+PUBLISHED_ROLE = {"api": "backend", "admin": "admin", "auth": "auth", "db": "db"}
+
+# The role the checks connect as: SELECT only, with a policy on every RLS table (lab.migrate).
+READONLY_ROLE = "pms_runbook_ro"
