@@ -111,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(container.logs(tail=args.tail).decode(errors="replace"))
         return 0
     if args.cmd == "seed-logs":
-        from lab import seed
+        from lab import records
 
         with stack.db_connect(state) as conn:
-            seed.seed_bulk_logs(conn, args.rows, min_age_days=args.min_age_days, max_age_days=args.max_age_days)
+            records.seed_bulk_logs(conn, args.rows, min_age_days=args.min_age_days, max_age_days=args.max_age_days)
         return 0
     return 2
 

@@ -84,9 +84,9 @@ AGENCIES = {"ops": ("agency", "ops"), "member": ("agency", "member"), "other": (
 
 
 def _agency(which: str = "ops") -> str:
-    from lab import seed
+    from lab import records
 
-    return str(seed.lab_uuid(*AGENCIES[which]))
+    return str(records.lab_uuid(*AGENCIES[which]))
 
 
 def _remove_tagged(state: LabState, tag: str) -> None:
@@ -98,7 +98,7 @@ def _remove_tagged(state: LabState, tag: str) -> None:
 def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str], timedelta]],
                        agency: str = "ops") -> None:
     """An active connection of `agency` (AGENCIES) whose recent history is the given batches (statuses, age)."""
-    from lab import seed
+    from lab import records
 
     with _db(state) as conn:
         exists = conn.execute(
@@ -106,10 +106,10 @@ def _tagged_connection(state: LabState, tag: str, batches: list[tuple[list[str],
         ).fetchone()
         if exists:
             return
-        cid = seed.add_connection(conn, _agency(agency), status="active", platform_type="booking_com", tag=tag)
+        cid = records.add_connection(conn, _agency(agency), status="active", platform_type="booking_com", tag=tag)
         now = datetime.now(UTC)
         for statuses, age in batches:
-            seed.insert_batch(conn, cid, statuses, now - age, tag=tag)
+            records.insert_batch(conn, cid, statuses, now - age, tag=tag)
 
 
 def _make_build(name: str, patches: dict[str, Callable[[str], str]]) -> None:
@@ -355,22 +355,22 @@ class BusyConnection:
 
     @classmethod
     def inject(cls, state):
-        from lab import seed
+        from lab import records
 
         with _db(state) as conn:
             if conn.execute("SELECT 1 FROM channel_connections WHERE platform_metadata->>'lab_fault' = %s",
                             (cls.TAG,)).fetchone():
                 return
-            cid = seed.add_connection(conn, _agency("ops"), status="active", platform_type="airbnb", tag=cls.TAG)
+            cid = records.add_connection(conn, _agency("ops"), status="active", platform_type="airbnb", tag=cls.TAG)
             now = datetime.now(UTC)
             # One every 5 min, newest first; the oldest BUSY_FAILED of the window failed one operation.
             for k in range(BUSY_BATCHES):
                 statuses = _ONE_FAILED if k >= BUSY_BATCHES - BUSY_FAILED else _OK
-                seed.insert_batch(conn, cid, statuses, now - timedelta(minutes=3 + 5 * k), tag=cls.TAG)
+                records.insert_batch(conn, cid, statuses, now - timedelta(minutes=3 + 5 * k), tag=cls.TAG)
             # Created before the window, stuck, and just marked failed by the stale sweep of a trigger: their
             # updated_at is now, so the API's sort (COALESCE(updated_at_max, created_at_min) DESC) puts them first.
             for k in range(BUSY_SWEPT):
-                seed.insert_batch(conn, cid, ["failed"] * 3, now - timedelta(hours=26 + k / 2), tag=cls.TAG,
+                records.insert_batch(conn, cid, ["failed"] * 3, now - timedelta(hours=26 + k / 2), tag=cls.TAG,
                                   updated_at=now - timedelta(minutes=1),
                                   error="Marked stale (no update for 1560 minutes). Likely worker restart or "
                                         "lost DB connection.")
@@ -386,7 +386,7 @@ class OldSyncLogs:
 
     @classmethod
     def inject(cls, state):
-        from lab import seed
+        from lab import records
 
         with _db(state) as conn:
             if conn.execute("SELECT 1 FROM channel_sync_logs WHERE details->>'lab_fault' = %s LIMIT 1",
@@ -397,7 +397,7 @@ class OldSyncLogs:
             ).fetchone()[0]
             now = datetime.now(UTC)
             for days in (200, 250, 300, 350, 400):
-                seed.insert_batch(conn, cid, ["success"] * 3, now - timedelta(days=days), tag=cls.TAG)
+                records.insert_batch(conn, cid, ["success"] * 3, now - timedelta(days=days), tag=cls.TAG)
 
     @classmethod
     def heal(cls, state):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from lab import migrate, seed
+from lab import migrate, records
 from tests.lab_services import procs
 from tests.lab_services.conftest import ADMIN_USER_ID, JWT_SECRET, SOURCE_COMMIT, make_token
 
@@ -173,13 +173,13 @@ def test_list_is_a_top_level_array_of_the_agencys_live_connections(api, lab):
 
 
 def test_soft_deleted_connections_are_not_listed(api, db, lab):
-    cid = seed.add_connection(db, lab.seeded.ops_agency_id, tag="test-soft-delete")
+    cid = records.add_connection(db, lab.seeded.ops_agency_id, tag="test-soft-delete")
     try:
         assert str(cid) in {c["id"] for c in _connections(api)}
         db.execute("UPDATE channel_connections SET deleted_at = now() WHERE id = %s", (cid,))
         assert str(cid) not in {c["id"] for c in _connections(api)}
     finally:
-        seed.delete_tagged(db, "test-soft-delete")
+        records.delete_tagged(db, "test-soft-delete")
 
 
 def test_foreign_connection_is_404(api, lab):
@@ -241,11 +241,11 @@ def test_sync_on_bad_or_unknown_ids(api):
 
 def test_trigger_first_fails_stale_in_flight_logs(api, db, lab):
     tag = "test-stale"
-    cid = seed.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
+    cid = records.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
     try:
         old = datetime.now(UTC) - timedelta(hours=2)
-        stale = seed.insert_batch(db, cid, ["running", "triggered", "queued"], old, tag=tag)
-        fresh = seed.insert_batch(
+        stale = records.insert_batch(db, cid, ["running", "triggered", "queued"], old, tag=tag)
+        fresh = records.insert_batch(
             db, cid, ["running"], datetime.now(UTC) - timedelta(minutes=5), tag=tag
         )
         response = api.post(f"/api/v1/channel-connections/{cid}/sync", json={"sync_type": "availability"})
@@ -262,7 +262,7 @@ def test_trigger_first_fails_stale_in_flight_logs(api, db, lab):
         still = db.execute("SELECT status FROM channel_sync_logs WHERE batch_id = %s", (fresh,)).fetchone()[0]
         assert still == "running"
     finally:
-        seed.delete_tagged(db, tag)
+        records.delete_tagged(db, tag)
 
 
 # --- sync logs and batches -----------------------------------------------------------------------
@@ -328,7 +328,7 @@ def test_batch_list_shape_order_and_paging(api, lab):
 
 def test_batch_status_counting_and_precedence(api, db, lab):
     tag = "test-precedence"
-    cid = seed.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
+    cid = records.add_connection(db, lab.seeded.ops_agency_id, tag=tag)
     now = datetime.now(UTC)
     cases = {
         "failed wins over running": (
@@ -355,7 +355,7 @@ def test_batch_status_counting_and_precedence(api, db, lab):
         ids = {}
         for i, (name, (statuses, _expected, _counts)) in enumerate(cases.items()):
             ids[name] = str(
-                seed.insert_batch(db, cid, statuses, now - timedelta(minutes=10 * (i + 1)), tag=tag)
+                records.insert_batch(db, cid, statuses, now - timedelta(minutes=10 * (i + 1)), tag=tag)
             )
         for name, (_statuses, expected, counts) in cases.items():
             detail = api.get(f"/api/v1/channel-connections/{cid}/sync-batches/{ids[name]}").json()
@@ -372,7 +372,7 @@ def test_batch_status_counting_and_precedence(api, db, lab):
         assert bad.status_code == 400
         assert bad.json()["error"] == "invalid_status" and "stuck" in bad.json()["message"]
     finally:
-        seed.delete_tagged(db, tag)
+        records.delete_tagged(db, tag)
 
 
 def test_unknown_batch_is_404_batch_not_found(api, lab):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from lab import migrate, seed
+from lab import migrate, records, seed
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ def test_seed_is_idempotent_and_shaped_for_green_checks(seeded):
 
 def test_insert_batch_add_connection_and_delete_tagged(seeded):
     conn, result = seeded
-    cid = seed.add_connection(
+    cid = records.add_connection(
         conn, result.ops_agency_id, status="paused", platform_type="vrbo", tag="t-fault"
     )
     row = conn.execute(
@@ -154,7 +154,7 @@ def test_insert_batch_add_connection_and_delete_tagged(seeded):
     ).fetchone()
     assert row == ("paused", False, "vrbo", "vrbo", "t-fault")
     when = datetime.now(UTC) - timedelta(hours=3)
-    bid = seed.insert_batch(conn, cid, ["running", "failed", "queued"], when, tag="t-fault")
+    bid = records.insert_batch(conn, cid, ["running", "failed", "queued"], when, tag="t-fault")
     rows = conn.execute(
         "SELECT operation_type, status, updated_at - created_at, error IS NOT NULL, "
         "details->>'lab_fault' FROM channel_sync_logs WHERE batch_id = %s ORDER BY operation_type",
@@ -168,7 +168,7 @@ def test_insert_batch_add_connection_and_delete_tagged(seeded):
     assert {r[4] for r in rows} == {"t-fault"}
     assert dict((st, (age, err)) for _op, st, age, err, _t in rows)["running"] == (timedelta(0), False)
     # a tagged batch on a seeded connection is removed too, the seed's own rows stay
-    seed.insert_batch(
+    records.insert_batch(
         conn,
         result.active_connection_ids[0],
         ["success"],
@@ -177,15 +177,15 @@ def test_insert_batch_add_connection_and_delete_tagged(seeded):
         operation_types=["pricing_update"],
     )
     before = conn.execute("SELECT count(*) FROM channel_sync_logs").fetchone()[0]
-    assert seed.delete_tagged(conn, "t-fault") == {"sync_logs": 4, "connections": 1}
+    assert records.delete_tagged(conn, "t-fault") == {"sync_logs": 4, "connections": 1}
     assert conn.execute("SELECT count(*) FROM channel_sync_logs").fetchone()[0] == before - 4
     with pytest.raises(ValueError):
-        seed.insert_batch(conn, cid, ["success"], datetime.now())  # naive timestamp
+        records.insert_batch(conn, cid, ["success"], datetime.now())  # naive timestamp
 
 
 def test_bulk_logs_stay_in_their_window_and_runbook_queries_use_indexes(seeded):
     conn, result = seeded
-    assert seed.seed_bulk_logs(conn, 30_001) == 30_001
+    assert records.seed_bulk_logs(conn, 30_001) == 30_001
     oldest, newest, n = (
         conn.execute("""SELECT min(created_at), max(created_at), count(*) FROM channel_sync_logs
                                         WHERE details->>'source' = 'lab_bulk'""").fetchone()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from lab import seed
+from lab import records
 from pms_runbook import batch_sql, tenants
 from pms_runbook.batches import summarize
 from pms_runbook.http import Target, Timeouts
@@ -41,14 +41,14 @@ def edge_cases(db, lab):
     """Batches at the edges of the API's rules, on one ops connection."""
     cid = lab.seeded.active_connection_ids[0]
     now = datetime.now(UTC)
-    seed.insert_batch(db, cid, ["queued", "triggered", "running"], now - timedelta(minutes=5), tag=TAG)
-    seed.insert_batch(db, cid, ["success", "cancelled", "success"], now - timedelta(hours=3), tag=TAG)
-    seed.insert_batch(db, cid, ["failed", "running", "success"], now - timedelta(hours=4), tag=TAG)
+    records.insert_batch(db, cid, ["queued", "triggered", "running"], now - timedelta(minutes=5), tag=TAG)
+    records.insert_batch(db, cid, ["success", "cancelled", "success"], now - timedelta(hours=3), tag=TAG)
+    records.insert_batch(db, cid, ["failed", "running", "success"], now - timedelta(hours=4), tag=TAG)
     # Straddles the window's start: its created_at_min is before it, so the window leaves it out.
-    bid = seed.insert_batch(db, cid, ["success"], now - timedelta(hours=24, minutes=30), tag=TAG)
-    seed.insert_batch(db, cid, ["failed", "success"], now - timedelta(hours=2), tag=TAG, batch_id=bid)
+    bid = records.insert_batch(db, cid, ["success"], now - timedelta(hours=24, minutes=30), tag=TAG)
+    records.insert_batch(db, cid, ["failed", "success"], now - timedelta(hours=2), tag=TAG, batch_id=bid)
     yield cid
-    seed.delete_tagged(db, TAG)
+    records.delete_tagged(db, TAG)
 
 
 def _key(b):
@@ -102,10 +102,10 @@ def test_a_failure_in_an_agency_nobody_is_a_member_of_is_seen_via_sql(pms, ro, d
     now = datetime.now(UTC)
     try:
         for h in (1, 2, 3):
-            seed.insert_batch(db, cid, ["failed"] * 3, now - timedelta(minutes=30 * h), tag=TAG)
+            records.insert_batch(db, cid, ["failed"] * 3, now - timedelta(minutes=30 * h), tag=TAG)
         cov = tenants.gather(pms, token, ro, hours=24, now=now, max_pages=50)
     finally:
-        seed.delete_tagged(db, TAG)
+        records.delete_tagged(db, TAG)
     seen = cov.checked[str(cid)]
     assert seen.via == tenants.SQL and seen.window.failed == 3 and seen.agency.name == "Lab Other Agency 1"
     assert "read via SQL" in seen.label and "Lab Other Agency 1" in seen.label
