@@ -18,16 +18,16 @@ SQL_CHECKS = ["test_sync_logs_are_within_the_retention_window", "test_no_sync_lo
 
 def test_rls_enabled_by_hand_without_a_policy_is_could_not_check(healed_lab, run_suite):
     """The raw-SQL way a person breaks it: RLS switched on for a table the role has no policy on."""
-    from lab import faults
-    from lab.state import READONLY_ROLE
+    from lab import faults, stack
+    from lab.topology import READONLY_ROLE
 
-    with faults._db(healed_lab) as conn:
+    with stack.db_connect(healed_lab) as conn:
         conn.execute("ALTER TABLE public.channel_sync_logs DISABLE ROW LEVEL SECURITY")
         conn.execute(f"DROP POLICY {READONLY_ROLE}_read ON public.channel_sync_logs")
     try:
         run = run_suite("-m", "nightly or weekly")  # RLS off: no policy needed, all clear
         assert run.returncode == 0 and run.not_passed() == {}, run.output[-3000:]
-        with faults._db(healed_lab) as conn:
+        with stack.db_connect(healed_lab) as conn:
             conn.execute("ALTER TABLE public.channel_sync_logs ENABLE ROW LEVEL SECURITY")
             total = conn.execute("SELECT count(*) FROM public.channel_sync_logs").fetchone()[0]
         with psycopg.connect(healed_lab.host_dsn(readonly=True), connect_timeout=5) as ro:
@@ -49,9 +49,9 @@ def test_rls_enabled_by_hand_without_a_policy_is_could_not_check(healed_lab, run
 
 def test_backend_and_worker_work_under_rls(lab_state):
     """The lab's RLS is real (every public table) and the app still reads and writes through it."""
-    from lab import faults
+    from lab import stack
 
-    with faults._db(lab_state) as conn:
+    with stack.db_connect(lab_state) as conn:
         off = conn.execute("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity").fetchall()
         roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN "
