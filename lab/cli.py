@@ -3,21 +3,49 @@
     pms-lab up [--connections N] [--network-model v1|v2]   start (or adopt) the stack, wait until ready
     pms-lab down [--volumes]         remove containers and networks (and the data, with --volumes)
     pms-lab status [--json]          endpoints, DSN, containers, networks, commit, active faults
-    pms-lab faults                   every fault, with one line of what it breaks
-    pms-lab break FAULT              inject a fault and wait until its symptom is real
-    pms-lab heal [FAULT]             heal one fault, or all of them
+    pms-lab faults                   every fault, what it breaks and the red flags it turns on
+    pms-lab break FAULT              inject a fault, wait until its symptom is real, say what changed
+    pms-lab heal [FAULT]             heal one fault, or all of them, and say what changed
     pms-lab deploy --commit SHA      redeploy the PMS containers with a new SOURCE_COMMIT
     pms-lab logs NAME [--tail N]     a container's log
     pms-lab seed-logs ROWS [--min-age-days D --max-age-days D]   bulk sync-log rows, for benchmarks
+
+Exit codes: 0 done, 2 usage (unknown fault, no lab yet, no such container).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+from functools import cache
+from pathlib import Path
 
 from lab.state import LabState
+
+
+def flags_for_fault(name: str) -> list[str]:
+    """The red-flag IDs whose "lab fault" column of red-flags.md names `name`.
+
+    Stands in for pms_runbook.catalogue.flags_for_fault until the catalogue exists: switch this one
+    function over then."""
+    return [rid for rid, names in _lab_fault_column().items() if name in names]
+
+
+@cache
+def _lab_fault_column() -> dict[str, set[str]]:
+    text = (Path(__file__).resolve().parent.parent / "pms_runbook" / "data" / "red-flags.md").read_text("utf-8")
+    column, found = None, {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if cells is None:
+            column = None
+        elif cells[0] == "ID":  # a table's header: where its "lab fault" column is, if it has one
+            column = next((i for i, c in enumerate(cells) if c.startswith("lab fault")), None)
+        elif column is not None and column < len(cells) and not cells[0].startswith("-"):
+            found[cells[0]] = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", cells[column]))
+    return found
 
 
 def _print_endpoints(status: dict) -> None:
@@ -30,93 +58,152 @@ def _print_endpoints(status: dict) -> None:
     print(f"faults     {', '.join(status['faults']) or 'none'}")
 
 
+def cmd_faults(args) -> int:
+    from lab import faults
+
+    for fault in faults.FAULTS.values():
+        flags = ", ".join(flags_for_fault(fault.name)) or "none listed"
+        print(f"{fault.name:30} {fault.summary}  [red flags: {flags}]")
+    return 0
+
+
+def cmd_up(args) -> int:
+    from lab import stack
+
+    t0 = time.monotonic()
+    state = stack.up(connections=args.connections, network_model=args.network_model)
+    _print_endpoints(stack.status(state))
+    print(f"ready in {time.monotonic() - t0:.1f}s")
+    return 0
+
+
+def cmd_down(args) -> int:
+    from lab import stack
+
+    stack.down(volumes=args.volumes)
+    return 0
+
+
+def cmd_status(args, state: LabState) -> int:
+    from lab import stack
+
+    status = stack.status(state)
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    _print_endpoints(status)
+    for c in status["containers"].values():
+        print(f"  {c['name']:16} {c['state']:10} {' '.join(c.get('networks', []))}")
+    return 0
+
+
+def _unknown_fault(name: str | None) -> bool:
+    from lab import faults
+
+    if name is None or name in faults.FAULTS:
+        return False
+    print(f"pms-lab: unknown fault {name!r}; see `pms-lab faults`", file=sys.stderr)
+    return True
+
+
+def _reporting(verb: str, names: list[str], state: LabState, action) -> int:
+    """Run a break or heal and print what it changed in the lab."""
+    from lab import changes
+
+    before = changes.snapshot(state)
+    action()
+    lines = changes.describe(before, changes.snapshot(state))
+    print(f"pms-lab: {verb} {', '.join(names) or 'nothing (no fault was injected)'}")
+    for line in lines or ["nothing changed (it was so already)"]:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_break(args, state: LabState) -> int:
+    from lab import faults
+
+    if _unknown_fault(args.fault):
+        return 2
+    return _reporting("broke", [args.fault], state, lambda: faults.inject(state, args.fault))
+
+
+def cmd_heal(args, state: LabState) -> int:
+    from lab import faults
+
+    if _unknown_fault(args.fault):
+        return 2
+    names = [args.fault] if args.fault else list(state.faults)
+    return _reporting("healed", names, state, lambda: faults.heal(state, args.fault))
+
+
+def cmd_deploy(args, state: LabState) -> int:
+    from lab import stack
+
+    stack.deploy(state, args.commit)
+    return 0
+
+
+def cmd_logs(args, state: LabState) -> int:
+    from lab import containers
+    from lab.topology import NAMES
+
+    name = NAMES.get(args.name, args.name)
+    container = containers.find(containers.client(), name)
+    if container is None:
+        print(f"pms-lab: no container {name}", file=sys.stderr)
+        return 2
+    sys.stdout.write(container.logs(tail=args.tail).decode(errors="replace"))
+    return 0
+
+
+def cmd_seed_logs(args, state: LabState) -> int:
+    from lab import records, stack
+
+    with stack.db_connect(state) as conn:
+        records.seed_bulk_logs(conn, args.rows, min_age_days=args.min_age_days, max_age_days=args.max_age_days)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pms-lab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def command(name: str, func, help: str, *, needs_lab: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.set_defaults(func=func, needs_lab=needs_lab)
+        return sp
+
+    up = command("up", cmd_up, "start the lab and wait until it is ready", needs_lab=False)
+    up.add_argument("--connections", type=int, help="channel connections to seed on a fresh lab (default 8)")
+    up.add_argument("--network-model", choices=("v1", "v2"),
+                    help="v1: backend and worker on coolify and the Supabase network (checklist); v2: PMS on "
+                         "coolify only, supabase-db aliased into coolify (March); default: keep the current one")
+    down = command("down", cmd_down, "remove the lab's containers and networks", needs_lab=False)
+    down.add_argument("--volumes", action="store_true", help="also delete the lab's data and secrets")
+    command("status", cmd_status, "what runs and where").add_argument("--json", action="store_true")
+    command("faults", cmd_faults, "list the faults and the red flags they turn on", needs_lab=False)
+    command("break", cmd_break, "inject a fault and say what changed").add_argument("fault")
+    command("heal", cmd_heal, "heal one fault or all and say what changed").add_argument("fault", nargs="?")
+    command("deploy", cmd_deploy, "redeploy backend, worker and admin with a new commit").add_argument(
+        "--commit", required=True)
+    logs = command("logs", cmd_logs, "a container's log")
+    logs.add_argument("name")
+    logs.add_argument("--tail", type=int, default=100)
+    bulk = command("seed-logs", cmd_seed_logs, "insert bulk sync-log rows (benchmarks)")
+    bulk.add_argument("rows", type=int)
+    bulk.add_argument("--min-age-days", type=int, default=1)
+    bulk.add_argument("--max-age-days", type=int, default=89)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pms-lab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p_up = sub.add_parser("up", help="start the lab and wait until it is ready")
-    p_up.add_argument("--connections", type=int, help="channel connections to seed on a fresh lab (default 8)")
-    p_up.add_argument("--network-model", choices=("v1", "v2"),
-                      help="v1: backend and worker on coolify and the Supabase network (checklist); v2: PMS on "
-                           "coolify only, supabase-db aliased into coolify (March); default: keep the current one")
-    p_down = sub.add_parser("down", help="remove the lab's containers and networks")
-    p_down.add_argument("--volumes", action="store_true", help="also delete the lab's data and secrets")
-    p_status = sub.add_parser("status", help="what runs and where")
-    p_status.add_argument("--json", action="store_true")
-    sub.add_parser("faults", help="list the faults")
-    p_break = sub.add_parser("break", help="inject a fault")
-    p_break.add_argument("fault")
-    p_heal = sub.add_parser("heal", help="heal one fault or all")
-    p_heal.add_argument("fault", nargs="?")
-    p_deploy = sub.add_parser("deploy", help="redeploy backend, worker and admin with a new commit")
-    p_deploy.add_argument("--commit", required=True)
-    p_logs = sub.add_parser("logs", help="a container's log")
-    p_logs.add_argument("name")
-    p_logs.add_argument("--tail", type=int, default=100)
-    p_bulk = sub.add_parser("seed-logs", help="insert bulk sync-log rows (benchmarks)")
-    p_bulk.add_argument("rows", type=int)
-    p_bulk.add_argument("--min-age-days", type=int, default=1)
-    p_bulk.add_argument("--max-age-days", type=int, default=89)
-    args = parser.parse_args(argv)
-
-    from lab import containers, faults, stack, topology
-
-    if args.cmd == "faults":
-        for fault in faults.FAULTS.values():
-            print(f"{fault.name:24} {fault.summary}")
-        return 0
-    if args.cmd == "up":
-        t0 = time.monotonic()
-        state = stack.up(connections=args.connections, network_model=args.network_model)
-        _print_endpoints(stack.status(state))
-        print(f"ready in {time.monotonic() - t0:.1f}s")
-        return 0
-    if args.cmd == "down":
-        stack.down(volumes=args.volumes)
-        return 0
+    args = parser().parse_args(argv)
+    if not args.needs_lab:
+        return args.func(args)
     if not LabState.exists():
         print("pms-lab: no lab here yet; run `pms-lab up` first", file=sys.stderr)
         return 2
-    state = LabState.load()
-    if args.cmd == "status":
-        status = stack.status(state)
-        if args.json:
-            print(json.dumps(status, indent=2))
-        else:
-            _print_endpoints(status)
-            for c in status["containers"].values():
-                print(f"  {c['name']:16} {c['state']:10} {' '.join(c.get('networks', []))}")
-        return 0
-    if args.cmd == "break":
-        if args.fault not in faults.FAULTS:
-            print(f"pms-lab: unknown fault {args.fault!r}; see `pms-lab faults`", file=sys.stderr)
-            return 2
-        faults.inject(state, args.fault)
-        return 0
-    if args.cmd == "heal":
-        if args.fault and args.fault not in faults.FAULTS:
-            print(f"pms-lab: unknown fault {args.fault!r}; see `pms-lab faults`", file=sys.stderr)
-            return 2
-        faults.heal(state, args.fault)
-        return 0
-    if args.cmd == "deploy":
-        stack.deploy(state, args.commit)
-        return 0
-    if args.cmd == "logs":
-        c = containers.client()
-        name = topology.NAMES.get(args.name, args.name)
-        container = containers.find(c, name)
-        if container is None:
-            print(f"pms-lab: no container {name}", file=sys.stderr)
-            return 2
-        sys.stdout.write(container.logs(tail=args.tail).decode(errors="replace"))
-        return 0
-    if args.cmd == "seed-logs":
-        from lab import records
-
-        with stack.db_connect(state) as conn:
-            records.seed_bulk_logs(conn, args.rows, min_age_days=args.min_age_days, max_age_days=args.max_age_days)
-        return 0
-    return 2
+    return args.func(args, LabState.load())
 
 
 if __name__ == "__main__":
