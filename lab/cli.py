@@ -44,7 +44,8 @@ def _lab_fault_column() -> dict[str, set[str]]:
         elif cells[0] == "ID":  # a table's header: where its "lab fault" column is, if it has one
             column = next((i for i, c in enumerate(cells) if c.startswith("lab fault")), None)
         elif column is not None and column < len(cells) and not cells[0].startswith("-"):
-            found[cells[0]] = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", cells[column]))
+            cell = re.sub(r"`[^`]*`", "", cells[column])  # a command in the cell (`pms-lab deploy ...`) is no fault
+            found[cells[0]] = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", cell))
     return found
 
 

@@ -55,13 +55,16 @@ def test_status_json_names_endpoints_credentials_and_topology(lab_state):
         == {lab_state.commit}
 
 
-def test_faults_lists_each_fault_with_what_it_breaks():
+def test_faults_lists_each_fault_with_what_it_breaks_and_its_red_flags():
     from lab.faults import FAULTS
 
     run = pms_lab("faults")
-    lines = run.stdout.strip().splitlines()
-    assert len(lines) == len(FAULTS)
-    assert all(line.split()[0] in FAULTS and len(line.split()) > 3 for line in lines)
+    lines = {line.split()[0]: line for line in run.stdout.strip().splitlines()}
+    assert run.returncode == 0 and len(lines) == len(FAULTS) and set(lines) == set(FAULTS)
+    assert all(len(line.split()) > 3 for line in lines.values())
+    # red-flags.md's "lab fault" column: D3.1 and D1.5 name old-worker-running, D1.2 admin-missing
+    assert lines["old-worker-running"].endswith("[red flags: D1.5, D2.5, D3.1, D3.2]"), lines["old-worker-running"]
+    assert lines["admin-missing"].endswith("[red flags: D1.2]"), lines["admin-missing"]
 
 
 def test_unknown_fault_is_refused():
@@ -78,14 +81,33 @@ def test_break_and_heal_are_idempotent(healed_lab):
                                 ).fetchone()[0]
 
     assert old_rows() == 0
-    assert pms_lab("break", "old-sync-logs").returncode == 0
+    first = pms_lab("break", "old-sync-logs")
+    assert first.returncode == 0
     once = old_rows()
-    assert pms_lab("break", "old-sync-logs").returncode == 0
+    second = pms_lab("break", "old-sync-logs")
+    assert second.returncode == 0
     assert old_rows() == once > 0
     assert "old-sync-logs" in status_json()["faults"]
-    assert pms_lab("heal", "old-sync-logs").returncode == 0
-    assert pms_lab("heal", "old-sync-logs").returncode == 0
+    healed, again = pms_lab("heal", "old-sync-logs"), pms_lab("heal", "old-sync-logs")
+    assert healed.returncode == again.returncode == 0
     assert old_rows() == 0 and status_json()["faults"] == []
+    # Each says what it changed: the rows it added and removed, and nothing the second time.
+    assert f"table channel_sync_logs: +{once} rows" in first.stdout, first.stdout
+    assert f"table channel_sync_logs: -{once} rows" in healed.stdout, healed.stdout
+    assert "nothing changed" in second.stdout and "nothing changed" in again.stdout, second.stdout + again.stdout
+
+
+def test_break_and_heal_name_the_containers_and_networks_they_changed(healed_lab):
+    broke = pms_lab("break", "db-network-disconnect")
+    assert broke.returncode == 0, broke.stderr
+    assert f"network {healed_lab.supabase_network}: pms-backend left" in broke.stdout, broke.stdout
+    healed = pms_lab("heal")
+    assert healed.returncode == 0, healed.stderr
+    assert "healed db-network-disconnect" in healed.stdout, healed.stdout
+    assert f"network {healed_lab.supabase_network}: pms-backend joined" in healed.stdout, healed.stdout
+    broke = pms_lab("break", "worker-stopped")
+    assert "container pms-worker-v2: running -> exited" in broke.stdout, broke.stdout
+    assert "container pms-worker-v2: exited -> running" in pms_lab("heal", "worker-stopped").stdout
 
 
 def test_deploy_recreates_pms_containers_with_the_new_commit(healed_lab):
