@@ -15,9 +15,9 @@ class JwtSecretMismatch(Redeploy):
     summary = "pms-backend redeployed with a JWT_SECRET that differs from the auth gateway's"
     role = "backend"
 
-    def changes(self, state):
+    def env(self, state):
         rotated = "rotated-" + state.secrets.jwt_secret[::-1]
-        return {"overrides": {"backend": {"env": {"JWT_SECRET": rotated, "SUPABASE_JWT_SECRET": rotated}}}}
+        return {"JWT_SECRET": rotated, "SUPABASE_JWT_SECRET": rotated}
 
     healed = Redeploy.settled
 
@@ -49,8 +49,8 @@ class AnonKeyRotated(Redeploy):
     summary = "the gateway's anon key was rotated: the runbook's ANON_KEY gets 401 on /auth/v1/token"
     role = "auth"
 
-    def changes(self, state):
-        return {"overrides": {"auth": {"env": {"ANON_KEY": "rotated-" + state.secrets.anon_key[::-1]}}}}
+    def env(self, state):
+        return {"ANON_KEY": "rotated-" + state.secrets.anon_key[::-1]}
 
     def settled(self, state):
         stack.wait_until(lambda: http_status(f"{state.auth_url}/auth/v1/token?grant_type=password", "POST",
@@ -67,8 +67,8 @@ class TokenExpired(Redeploy):
     summary = "the gateway issues tokens that are already expired (JWT expiry 0): the API answers 401 Token has expired"
     role = "auth"
 
-    def changes(self, state):
-        return {"overrides": {"auth": {"env": {"JWT_EXP": "0"}}}}
+    def env(self, state):
+        return {"JWT_EXP": "0"}
 
     def settled(self, state):
         wait_gateway(state)

@@ -35,8 +35,13 @@ class Redeploy(Fault):
     role: ClassVar[str]
     patches: ClassVar[dict[str, Callable[[str], str]]] = {}
 
-    def changes(self, state: LabState) -> dict:
+    def env(self, state: LabState) -> dict[str, str]:
+        """The environment variables the redeploy sets otherwise."""
         return {}
+
+    def changes(self, state: LabState) -> dict:
+        env = self.env(state)
+        return {"overrides": {self.role: {"env": env}}} if env else {}
 
     def settled(self, state: LabState) -> None:
         """Wait until the redeployed service shows the symptom."""
@@ -63,6 +68,12 @@ class Redeploy(Fault):
 
 def container(role: str):
     return containers.find(containers.client(), NAMES[role])
+
+
+def stop(role: str, timeout: float) -> None:
+    ct = container(role)
+    if ct.status == "running":
+        ct.stop(timeout=timeout)
 
 
 def remove(name: str) -> None:

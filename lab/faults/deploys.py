@@ -6,26 +6,25 @@ from lab import stack
 from lab.faults.base import Redeploy, http_status, other_commit, wait_admin_serving, wait_healthy
 
 
-class CommitMismatch(Redeploy):
+class OtherCommit(Redeploy):
+    """A redeploy of `role` from another commit than the rest of the lab runs."""
+
+    def changes(self, state):
+        return {"commits": {self.role: other_commit(state.commit)}}
+
+    healed = Redeploy.settled
+
+
+class CommitMismatch(OtherCommit):
     name = "commit-mismatch"
     summary = "pms-backend redeployed with another SOURCE_COMMIT than worker and admin"
     role = "backend"
 
-    def changes(self, state):
-        return {"commits": {"backend": other_commit(state.commit)}}
 
-    healed = Redeploy.settled
-
-
-class WorkerOldCommit(Redeploy):
+class WorkerOldCommit(OtherCommit):
     name = "worker-old-commit"
     summary = "pms-worker-v2 still runs the previous commit after the backend was redeployed"
     role = "worker"
-
-    def changes(self, state):
-        return {"commits": {"worker": other_commit(state.commit)}}
-
-    healed = Redeploy.settled
 
 
 class AdminCommitUnset(Redeploy):
@@ -33,8 +32,8 @@ class AdminCommitUnset(Redeploy):
     summary = "pms-admin redeployed without SOURCE_COMMIT: /api/ops/version reports null"
     role = "admin"
 
-    def changes(self, state):
-        return {"overrides": {"admin": {"env": {"SOURCE_COMMIT": ""}}}}
+    def env(self, state):
+        return {"SOURCE_COMMIT": ""}
 
     def settled(self, state):
         wait_admin_serving(state)
@@ -78,8 +77,8 @@ class HealthcheckGatesOff(Redeploy):
                "/health/ready no longer checks Redis and Celery")
     role = "backend"
 
-    def changes(self, state):
-        return {"overrides": {"backend": {"env": dict(GATES_OFF)}}}
+    def env(self, state):
+        return dict(GATES_OFF)
 
     def settled(self, state):
         def gated():

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from lab import containers, image, stack
-from lab.faults.base import Fault, container, remove, wait_ready_code
+from lab.faults.base import Fault, container, remove, stop, wait_ready_code
 from lab.state import REPO_ROOT, LabState
 from lab.topology import NAMES
 
@@ -116,9 +116,7 @@ class RedisDown(Fault):
     summary = "supabase-redis is stopped: redis and celery down, worker logs connection errors"
 
     def inject(self, state):
-        redis = container("redis")
-        if redis.status == "running":
-            redis.stop(timeout=5)
+        stop("redis", timeout=5)
         wait_ready_code(state, 503)
         worker = container("worker")
         stack.wait_until(

@@ -11,6 +11,7 @@ from lab.faults.base import (
     make_build,
     other_commit,
     remove,
+    stop,
     wait_admin_serving,
     wait_ready_code,
 )
@@ -45,9 +46,7 @@ class WorkerStopped(Fault):
     summary = "pms-worker-v2 is stopped: no Celery worker, ready 503"
 
     def inject(self, state):
-        worker = container("worker")
-        if worker.status == "running":
-            worker.stop(timeout=10)
+        stop("worker", timeout=10)
         wait_ready_code(state, 503, timeout=30)
 
     def heal(self, state):
