@@ -37,6 +37,8 @@ def _container_view(ct) -> dict:
 
 
 def snapshot(state: LabState) -> Snapshot:
+    import psycopg
+
     from lab import containers, stack
 
     snap = Snapshot()
@@ -54,7 +56,7 @@ def snapshot(state: LabState) -> Snapshot:
                 "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity")}
             snap.policies = {f"{r[0]}: {r[1]}" for r in conn.execute(
                 "SELECT tablename, policyname FROM pg_policies WHERE schemaname = 'public'")}
-    except Exception as exc:  # noqa: BLE001  (a stopped database is a state to report, not a crash)
+    except psycopg.Error as exc:  # a stopped database is a state to report, not a crash
         snap.db_error = type(exc).__name__
     frontend = state.home / "frontend"
     if frontend.is_dir():
