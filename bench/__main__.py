@@ -95,7 +95,8 @@ def bench_baseline(repeat: int = 5) -> None:
 
     info = LabState.load().connection_info()
     env = {**os.environ, "API": info["api_url"], "SB_URL": info["sb_url"], "ANON_KEY": info["anon_key"],
-           "EMAIL": info["admin_email"], "PASSWORD": info["admin_password"], "SUPABASE_NET": info["supabase_network"]}
+           "EMAIL": info["admin_email"], "PASSWORD": info["admin_password"], "SUPABASE_NET": info["supabase_network"],
+           "DB_DSN": info["db_dsn"]}
     bash, daily, with_reports = [], [], []
     for _ in range(repeat):
         seconds, proc = timed(["bash", str(ROOT / "bench" / "daily_baseline.sh")], env=env, timeout=120)
