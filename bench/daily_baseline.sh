@@ -4,7 +4,9 @@
 # This is the baseline that `pytest -m daily` is measured against (python -m bench baseline).
 #
 # Environment (the lab fills it from `pms-lab status --json`):
-#   API  SB_URL  ANON_KEY  EMAIL  PASSWORD   (and optionally SUPABASE_NET, the Supabase network)
+#   API  SB_URL  ANON_KEY  EMAIL  PASSWORD   (and optionally SUPABASE_NET, the Supabase network, and
+#   DB_DSN, the read-only role's DSN: with it Step 4 covers every agency the ops user is a member of,
+#   as the admin UI's agency switcher does; without it, the agency the token shows by default)
 # Exit 0 when nothing red was seen, 1 otherwise. Every curl has a timeout, like the suite.
 set -u
 : "${API:?}" "${SB_URL:?}" "${ANON_KEY:?}" "${EMAIL:?}" "${PASSWORD:?}"
@@ -47,19 +49,37 @@ TOKEN=$("${CURL[@]}" -X POST "$SB_URL/auth/v1/token?grant_type=password" \
   -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | jq -r '.access_token')
 [ -n "$TOKEN" ] && [ "$TOKEN" != null ] || flag "no token"
 since=$(date -u -d '24 hours ago' +%Y-%m-%dT%H:%M:%S)
-for CID in $("${CURL[@]}" -L "$API/api/v1/channel-connections/" -H "Authorization: Bearer $TOKEN" \
-             | jq -r '(if type == "array" then . else .items end)[] | select(.status == "active") | .id'); do
-  batches=$("${CURL[@]}" "$API/api/v1/channel-connections/$CID/sync-batches?limit=50&status=any" \
-            -H "Authorization: Bearer $TOKEN")
-  summary=$(jq -r --arg since "$since" '(if type == "array" then . else .items end)
-      | map(select((.created_at_min // .updated_at_max) >= $since))
-      | "\(length) \(map(select(.batch_status == "failed")) | length) \(map(select(.batch_status == "running")) | length) \(map(.status_counts.other // 0) | add // 0)"' <<<"$batches")
-  read -r total failed running other <<<"$summary"
-  echo "$CID total=$total failed=$failed running=$running other=$other"
-  [ "$total" -gt 0 ] || flag "$CID: no batch in 24 h"
-  [ "$total" -gt 0 ] && [ $((failed * 10)) -gt "$total" ] && flag "$CID: failed > 10 %"
-  [ "$total" -gt 0 ] && [ "$running" = "$total" ] && flag "$CID: all running"
-  [ "$other" -gt 0 ] && flag "$CID: status_counts.other > 0"
+# The ops user's agencies: its memberships (team_members by the token's sub), one x-agency-id each.
+agencies=("")
+if [ -n "${DB_DSN:-}" ]; then
+  payload=$(cut -d. -f2 <<<"$TOKEN" | tr '_-' '/+')
+  while [ $(( ${#payload} % 4 )) -ne 0 ]; do payload="$payload="; done
+  sub=$(base64 -d <<<"$payload" 2>/dev/null | jq -r .sub)
+  mapfile -t agencies < <(psql "$DB_DSN" -tAc "SELECT agency_id FROM team_members WHERE user_id = '$sub' ORDER BY created_at")
+  [ ${#agencies[@]} -gt 0 ] || flag "the ops user is a member of no agency"
+fi
+for AGENCY in "${agencies[@]}"; do
+  H=(-H "Authorization: Bearer $TOKEN")
+  [ -n "$AGENCY" ] && H+=(-H "x-agency-id: $AGENCY")
+  for CID in $("${CURL[@]}" -L "$API/api/v1/channel-connections/" "${H[@]}" \
+               | jq -r '(if type == "array" then . else .items end)[] | select(.status == "active") | .id'); do
+    batches=$("${CURL[@]}" "$API/api/v1/channel-connections/$CID/sync-batches?limit=50&status=any" "${H[@]}")
+    summary=$(jq -r --arg since "$since" '(if type == "array" then . else .items end)
+        | map(select((.created_at_min // .updated_at_max) >= $since))
+        | "\(length) \(map(select(.batch_status == "failed")) | length) \(map(select(.batch_status == "running")) | length) \(map(.status_counts.other // 0) | add // 0)"' <<<"$batches")
+    read -r total failed running other <<<"$summary"
+    echo "${AGENCY:-default agency} $CID total=$total failed=$failed running=$running other=$other"
+    [ "$total" -gt 0 ] || flag "$CID: no batch in 24 h"
+    [ "$total" -gt 0 ] && [ $((failed * 10)) -gt "$total" ] && flag "$CID: failed > 10 %"
+    [ "$total" -gt 0 ] && [ "$running" = "$total" ] && flag "$CID: all running"
+    [ "$other" -gt 0 ] && flag "$CID: status_counts.other > 0"
+    # The runbook's next command: the detail of each failed batch (none on a healthy system).
+    for BATCH_ID in $(jq -r --arg since "$since" '(if type == "array" then . else .items end)[]
+        | select((.created_at_min // .updated_at_max) >= $since and .batch_status == "failed") | .batch_id' <<<"$batches"); do
+      "${CURL[@]}" "$API/api/v1/channel-connections/$CID/sync-batches/$BATCH_ID" "${H[@]}" \
+        | jq '{batch_status, status_counts, operations: [.operations[] | {operation_type, status}]}'
+    done
+  done
 done
 
 echo "== Step 5: quick issue triage"

@@ -113,7 +113,7 @@ def test_unreadable_and_oversized_files_are_reported_not_raised(tmp_path, monkey
     (tmp_path / "ok.ts").write_text("confirm(1)\n")
     big = tmp_path / "big.js"
     big.write_text("alert(1)\n")
-    monkeypatch.setattr(popups, "MAX_FILE_BYTES", 5)
+    monkeypatch.setattr("pms_runbook.popups.tree.MAX_FILE_BYTES", 5)  # where scan_tree reads it
     r = popups.scan_tree(tmp_path)
     assert [h.path for h in r.popups] == []  # ok.ts is 11 bytes, also over the tiny limit
     assert len(r.unreadable) == 2 and all("over 5 bytes" in u for u in r.unreadable)
