@@ -4,6 +4,7 @@ request is sent (the runbook's "empty TOKEN" pitfall, F5)."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,10 @@ def settings_for(config: pytest.Config, strict: bool = True) -> pms_config.Setti
     return settings
 
 
+class DeprecatedSettingName(pytest.PytestWarning):
+    """An old name of a setting is in use (still read; see the README's table of settings)."""
+
+
 class SettingsGate:
     @pytest.hookimpl(trylast=True)  # after -m / -k deselected what will not run
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,4 +55,7 @@ class SettingsGate:
         if "settings" not in fixtures:
             return  # no selected check reads the settings (a self-test project)
         needed = sorted({name for fx, names in NEEDS.items() if fx in fixtures for name in names})
-        settings_for(config, strict=False).require(*needed)  # a ConfigError: see config_errors
+        settings = settings_for(config, strict=False)
+        for note in settings.notes:
+            warnings.warn(DeprecatedSettingName(note), stacklevel=1)
+        settings.require(*needed)  # a ConfigError: see config_errors
