@@ -43,10 +43,6 @@ class Run:
 RUN = pytest.StashKey[Run]()
 
 
-def run_of(config: pytest.Config) -> Run:
-    return config.stash.setdefault(RUN, Run(checks=False))
-
-
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 

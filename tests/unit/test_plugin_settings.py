@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from test_plugin import check, out, project
 
 pytest_plugins = ["pytester"]
