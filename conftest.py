@@ -1,6 +1,7 @@
-"""Thin on purpose: the runbook plugin and the fixtures that give the checks their handles."""
+"""Thin on purpose: the runbook plugin, the lab's plugin and the fixtures that give the checks their handles."""
 pytest_plugins = [
     "pms_runbook.plugin",
+    "lab.pytest_plugin",
     "fixtures.settings",
     "fixtures.http",
     "fixtures.auth",
@@ -9,5 +10,4 @@ pytest_plugins = [
     "fixtures.frontend",
     "fixtures.evidence",
     "fixtures.step4",
-    "pms_runbook.coverage_summary",
 ]

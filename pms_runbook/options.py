@@ -1,11 +1,14 @@
-"""Command-line options of the runbook (registered by the plugin's `pytest_addoption`).
+"""Command-line options of the runbook, made from the settings table (registered by the plugin).
 
 Every option defaults to None ("not given"), so that `config.resolve` can apply the precedence
 option > environment variable > .env > lab status > profile. Only --env-file has a real default.
+An option's type refuses a bad value at the command line already (argparse: exit 4).
 """
 from __future__ import annotations
 
 from typing import Any
+
+from pms_runbook.config.table import DOCKER, PMS_ENV, SETTINGS, Setting
 
 __all__ = ["OPTION_DESTS", "add_options", "collect"]
 
@@ -46,47 +49,30 @@ def _seconds(text: str) -> float:
     return v
 
 
-# (flag, dest, kwargs)
-_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("--pms-env", "pms_env", {
-        "metavar": "NAME",
-        "help": "target profile from environments.toml (lab, staging, production); env PMS_ENV; default lab"}),
-    ("--expected-commit", "expected_commit", {
-        "metavar": "SHA", "help": "git SHA the deploy must run (prefix, >= 7 hex); env EXPECTED_COMMIT"}),
-    ("--api-url", "api_url", {"metavar": "URL", "help": "PMS API base URL; env PMS_API_URL"}),
-    ("--admin-url", "admin_url", {"metavar": "URL", "help": "admin UI base URL; env PMS_ADMIN_URL"}),
-    ("--sb-url", "sb_url", {"metavar": "URL", "help": "Supabase auth gateway (Kong) URL; env SB_URL"}),
-    ("--docker-host", "docker_host", {
-        "metavar": "HOST",
-        "help": "'local' (DOCKER_HOST or the socket), 'none' (skip Docker checks), ssh://user@host, unix:// "
-                "or tcp://; env PMS_DOCKER_HOST; default: the profile's docker"}),
-    ("--frontend-dir", "frontend_dir", {
-        "metavar": "DIR", "help": "frontend/ checkout for the popup guard; env PMS_FRONTEND_DIR"}),
-    ("--retention-days", "retention_days", {
-        "metavar": "DAYS", "type": _positive_int,
-        "help": "sync-log retention window (lab/staging 90, production 180); env PMS_RETENTION_DAYS"}),
-    ("--failed-share-max", "failed_share_max", {
-        "metavar": "SHARE", "type": _share,
-        "help": "largest acceptable share of failed batches in the window, e.g. 0.10 or 10%%; "
-                "env PMS_FAILED_SHARE_MAX"}),
-    ("--ready-wait", "ready_wait", {
-        "metavar": "SECONDS", "type": _seconds,
-        "help": "how long /health/ready may take to turn 200 after a deploy; env PMS_READY_WAIT"}),
-    ("--network-model", "network_model", {
-        "metavar": "MODEL", "choices": ("v1", "v2"),
-        "help": "the host's network model: v1 (checklist: backend and worker on coolify and the Supabase "
-                "network) or v2 (March: PMS on coolify only, the DB container aliased supabase-db into coolify); "
-                "env PMS_NETWORK_MODEL; default: the profile's (lab: the lab's)"}),
-]
+def _type(s: Setting) -> dict[str, Any]:
+    if s.kind == "model":
+        return {"choices": ("v1", "v2")}
+    if s.kind == "int":
+        return {"type": _positive_int}
+    if s.kind == "float":
+        return {"type": _share if s.maximum == 1 else _seconds}
+    return {}
 
-OPTION_DESTS = tuple(dest for _, dest, _ in _OPTIONS) + ("env_file",)
+
+_OPTIONS = [s for s in (PMS_ENV, *SETTINGS[:4], DOCKER, *SETTINGS[4:]) if s.option]
+OPTION_DESTS = tuple(s.dest for s in _OPTIONS) + ("env_file",)
+
+
+def _help(s: Setting) -> str:
+    env = f"; env {s.env[0]}" if s.env else ""
+    return (s.help + env).replace("%", "%%")
 
 
 def add_options(parser: Any) -> None:
     """Register the runbook's options in the group "pms-runbook" of a pytest `Parser`."""
     group = parser.getgroup("pms-runbook", "PMS runbook target and thresholds")
-    for flag, dest, kwargs in _OPTIONS:
-        group.addoption(flag, dest=dest, default=None, **kwargs)
+    for s in _OPTIONS:
+        group.addoption(s.option, dest=s.dest, default=None, metavar=s.metavar, help=_help(s), **_type(s))
     group.addoption("--env-file", dest="env_file", default=".env", metavar="PATH",
                     help="git-ignored file of KEY=VALUE secrets and settings (default .env; "
                          "a missing file is fine)")

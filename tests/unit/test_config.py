@@ -35,7 +35,7 @@ def test_shipped_profiles(profiles):
     assert prod.retention_days == 180 and profiles["lab"].retention_days == 90
     assert profiles["staging"].retention_days == 90
     for p in profiles.values():
-        assert p.failed_batch_threshold == 0.10 and p.batch_window_hours == 24
+        assert p.failed_share_max == 0.10 and p.batch_window_hours == 24
         assert p.supabase_network == "bccg4gs4o4kgsowocw08wkw4"
         assert p.db_statement_timeout_ms == 5000 and p.sync_log_stale_minutes == 60
         assert p.http_connect_timeout == 3.0 and p.http_read_timeout == 10.0
@@ -249,9 +249,9 @@ def test_all_problems_reported_together(profiles):
 
 def test_numbers_from_env_and_options(profiles):
     s = resolve(profiles, environ={"PMS_RETENTION_DAYS": "365", "PMS_FAILED_SHARE_MAX": "5%", "PMS_READY_WAIT": "12.5"})
-    assert (s.retention_days, s.failed_batch_threshold, s.ready_wait_seconds) == (365, 0.05, 12.5)
+    assert (s.retention_days, s.failed_share_max, s.ready_wait_seconds) == (365, 0.05, 12.5)
     s = resolve(profiles, options={"retention_days": 30, "failed_share_max": 0.2, "ready_wait": 0})
-    assert (s.retention_days, s.failed_batch_threshold, s.ready_wait_seconds) == (30, 0.2, 0)
+    assert (s.retention_days, s.failed_share_max, s.ready_wait_seconds) == (30, 0.2, 0)
     s = resolve(profiles, options={"expected_commit": "5767B15"})
     assert s.expected_commit == "5767b15"
     assert resolve(profiles, environ={"EXPECT_COMMIT": "95503f1"}).expected_commit == "95503f1"
@@ -331,10 +331,10 @@ def test_read_dotenv(tmp_path):
         "UNTERMINATED='oops\n"
         "LAST=1"
     )
-    env = C.read_dotenv(f)
+    env = C.read_dotenv(f)  # a line that cannot be parsed (no '=', an unterminated quote) is left out
     assert env == {"ANON_KEY": "abc123def456", "PMS_ADMIN_EMAIL": "ops@example.com",
                    "PMS_ADMIN_PASSWORD": "p#ss word $HOME", "MULTI": 'line1\nline2 "q"', "SPAN": "a\nb",
-                   "URL": "https://x.example/#frag", "EMPTY": "", "UNTERMINATED": "oops", "LAST": "1"}
+                   "URL": "https://x.example/#frag", "EMPTY": "", "1BAD": "x", "LAST": "1"}
     assert C.read_dotenv(tmp_path / "missing.env") == {}
     assert C.read_dotenv(None) == {}
     with pytest.raises(C.ConfigError):
@@ -399,3 +399,46 @@ def test_collect_and_resolve_from_a_pytest_like_config(profiles):
     assert set(opts) == set(O.OPTION_DESTS) and opts["api_url"] is None
     s = resolve(profiles, options=opts)
     assert s.profile == "production" and s.retention_days == 365
+
+
+# ------------------------------------------------------------------------------- the table drives the rest
+
+def test_every_option_of_the_table_is_registered_with_its_name():
+    from pms_runbook.config.table import DOCKER, PMS_ENV, SETTINGS
+
+    parser = make_parser()
+    O.add_options(parser)
+    flags = {flag for opt in parser.getgroup("pms-runbook").options for flag in opt.names()}
+    assert flags == {s.option for s in (PMS_ENV, DOCKER, *SETTINGS) if s.option} | {"--env-file"}
+
+
+def test_every_profile_key_of_the_table_is_a_profile_field():
+    from pms_runbook.config.profiles import PROFILE_KEYS
+    from pms_runbook.config.table import SETTINGS
+
+    assert {s.name for s in SETTINGS if s.profile} <= PROFILE_KEYS
+    assert PROFILE_KEYS - {s.name for s in SETTINGS if s.profile} == {"description", "docker", "containers"}
+
+
+def test_readme_table_of_settings_is_current():
+    from pms_runbook.config.table import README_END, README_START, markdown
+
+    readme = (REPO / "README.md").read_text()
+    assert README_START in readme and README_END in readme
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block == markdown(), "README's settings table is stale: run python -m pms_runbook.config --readme"
+    assert "| failed_share_max | `--failed-share-max` | `PMS_FAILED_SHARE_MAX` | `failed_share_max` " \
+           "(`failed_batch_threshold`) |" in block
+
+
+def test_old_names_are_still_read_with_a_note(tmp_path, profiles):
+    f = tmp_path / "env.toml"
+    f.write_text('[profiles.lab]\nfailed_batch_threshold = 0.25\n')
+    old = C.load_profiles(f)
+    assert old["lab"].failed_share_max == 0.25
+    s = resolve(old)
+    assert s.failed_share_max == 0.25 and any("failed_batch_threshold" in n for n in s.notes)
+    s = resolve(profiles, environ={"EXPECT_COMMIT": "95503f1", "SB_ANON_KEY": "anon-key-old"})
+    assert s.expected_commit == "95503f1" and s.anon_key.reveal() == "anon-key-old"
+    assert {n.split()[0] for n in s.notes} == {"EXPECT_COMMIT", "SB_ANON_KEY"}
+    assert resolve(profiles, environ={"EXPECTED_COMMIT": "95503f1"}).notes == ()

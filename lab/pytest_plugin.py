@@ -1,0 +1,15 @@
+"""The lab's own pytest plugin: the lab profile's endpoints, secrets and container names come from the
+running lab (`pms-lab status --json`), so a run against the lab needs nothing exported.
+
+pms_runbook declares the hook (pms_runbook.plugin.hookspecs) and never imports the lab; the root
+conftest.py registers this plugin.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def pytest_pms_lab_status(config: Any) -> dict[str, Any]:
+    from lab.state import LabState  # only when the lab profile asks: not on a production run
+
+    return LabState.load().connection_info() if LabState.exists() else {}

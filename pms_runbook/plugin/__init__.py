@@ -1,0 +1,79 @@
+"""The runbook's pytest plugin: a few small objects, each registered only when its part is on.
+
+Loaded by the root conftest.py (`pytest_plugins = ["pms_runbook.plugin", ...]`) or `-p pms_runbook.plugin`.
+
+  MarkerDiscipline  always        a check names its schedule, severity, red flag, runbook section
+  Redaction         always        no registered secret in a report, a log record, an xdist message
+  ConfigErrors      always        a ConfigError before the checks run is a usage error (exit 4)
+  SettingsGate      not coverage  a run of checks starts only with every setting it needs
+  Verdict           not coverage  red flag / could not check / not checked, the last line, exit code
+  TerminalSummary   not coverage, controller   the sections above the last line
+  ReportFiles       a report is written        default reports, JUnit errors, final scrub, Allure HTML
+  RedflagCoverage   --redflag-coverage         which red flags have checks; runs nothing
+
+Exit codes: 0 clear, 1 red flag, 2/3 pytest's, 4 configuration error, 5 nothing checked,
+10 could not check (see verdict.py). The state they share is `state.Run`, in config.stash.
+"""
+from __future__ import annotations
+
+import pytest
+
+from . import hookspecs
+from .config_errors import ConfigErrors
+from .markers import MarkerDiscipline
+from .redaction import Redaction
+from .state import RUN, SEVERITIES, Run, is_worker, redflag_ids, targets_checks
+
+__all__ = ["SEVERITIES", "redflag_ids"]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from pms_runbook import options
+
+    options.add_options(parser)
+    group = parser.getgroup("pms-runbook reports")
+    group.addoption("--reports-dir", default="reports", metavar="DIR",
+                    help="where the default HTML, JUnit and Allure reports of a check run go (default: reports)")
+    group.addoption("--no-reports", action="store_true", help="write no default reports")
+    group.addoption("--allure-html", action="store_true",
+                    help="render the Allure results to DIR/allure-report.html (one offline file) at the end")
+    group.addoption("--redflag-coverage", action="store_true",
+                    help="print which red-flag IDs of red-flags.md have checks, and run nothing")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-html, junitxml and allure-pytest read their options
+def pytest_configure(config: pytest.Config) -> None:
+    for line in ("allure_label: allure label marker", "allure_link: allure link marker"):
+        config.addinivalue_line("markers", line)  # ours to add even when allure-pytest is disabled
+    run = config.stash[RUN] = Run(checks=targets_checks(config))
+    register = config.pluginmanager.register
+    register(MarkerDiscipline(), "pms-runbook-markers")
+    register(ConfigErrors(), "pms-runbook-config-errors")
+    if config.option.redflag_coverage:
+        from .coverage import RedflagCoverage
+
+        register(Redaction(config), "pms-runbook-redaction")
+        register(RedflagCoverage(config), "pms-runbook-coverage")
+        return
+    from .settings import SettingsGate
+    from .verdict import Verdict
+
+    # Both makereport wrappers are trylast, where the one registered first is the outer: Redaction
+    # scrubs the exception before the verdict reads it, and the report after the verdict chose its crash line.
+    register(Redaction(config), "pms-runbook-redaction")
+    register(Verdict(run), "pms-runbook-verdict")
+    register(SettingsGate(), "pms-runbook-settings")
+    if run.checks and getattr(config.option, "tbstyle", None) == "auto":
+        config.option.tbstyle = "short"  # the check's assert line and its message, not pages of plumbing
+    if not is_worker(config):
+        from .summary import TerminalSummary
+
+        register(TerminalSummary(run), "pms-runbook-summary")
+    from .reports import ReportFiles
+
+    if ReportFiles.wanted(config, run):
+        register(ReportFiles(config, run), "pms-runbook-reports")
