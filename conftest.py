@@ -9,5 +9,6 @@ pytest_plugins = [
     "fixtures.frontend",
     "fixtures.evidence",
     "fixtures.step4",
+    "fixtures.catalogue",
     "pms_runbook.coverage_summary",
 ]

@@ -46,11 +46,11 @@ from typing import Any
 import pytest
 
 from pms_runbook import secrets
+from pms_runbook.catalogue import SEVERITIES, severities_of  # a check's severity: its marker, else its red flag's
 from pms_runbook.evidence import PENDING
 from pms_runbook.redflag import CouldNotCheck, see
 
 SCHEDULES = ("daily", "postdeploy", "nightly", "weekly", "monthly")
-SEVERITIES = ("blocker", "critical", "normal", "minor")  # the same words in Allure
 EXIT_COULD_NOT_CHECK = 10
 CNC_CATEGORY = "could not check"
 CONFIG_CATEGORY = "configuration error"
@@ -239,7 +239,7 @@ def _marker_problems(item: pytest.Item) -> list[str]:
     problems = []
     if not names & set(SCHEDULES):
         problems.append(f"no schedule marker (one or more of: {', '.join(SCHEDULES)})")
-    severities = sorted(names & set(SEVERITIES))
+    severities = severities_of(item)
     if len(severities) != 1:
         found = f"found {', '.join(severities)}" if severities else "none found"
         problems.append(f"needs exactly one severity marker of {', '.join(SEVERITIES)} ({found})")
@@ -257,10 +257,10 @@ def _marker_problems(item: pytest.Item) -> list[str]:
 
 
 def _label_for_allure(item: pytest.Item) -> None:
-    for severity in SEVERITIES:
-        if item.get_closest_marker(severity):
-            item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
-            break
+    for severity in severities_of(item)[:1]:
+        if not item.get_closest_marker(severity):
+            item.add_marker(severity)  # from the red-flag ID: `-m blocker` selects it too
+        item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
     flag = item.get_closest_marker("redflag")
     if flag and flag.args:
         item.add_marker(pytest.mark.allure_label(*map(str, flag.args), label_type="tag"))
