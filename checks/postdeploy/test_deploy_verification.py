@@ -51,7 +51,8 @@ def test_api_runs_the_expected_commit(pms, rollout_settled, required_expected_co
 @pytest.mark.critical  # not G1's blocker: the admin UI down does not stop the API or the syncs
 @pytest.mark.redflag("G1", "G2", "D1.2")
 def test_admin_runs_the_expected_commit(rollout_settled, admin_commit, required_expected_commit, names, evidence):
-    assert admin_commit.missing is None, red_flag("D1.2", case="gate", observed=admin_commit.missing, names=names)
+    assert admin_commit.missing is None, red_flag("G1", case="admin-missing", observed=admin_commit.missing,
+                                                        names=names)
     if admin_commit.failure is not None:
         raise admin_commit.failure
     answer, version = admin_commit.answer, admin_commit.version
