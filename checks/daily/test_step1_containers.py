@@ -5,8 +5,8 @@
 """
 import pytest
 
-from pms_runbook.parsers import commit_matches
 from pms_runbook.catalogue import RUNBOOK_NAMES
+from pms_runbook.parsers import commit_matches
 from pms_runbook.redflag import red_flag
 from pms_runbook.roles import ghosts
 
