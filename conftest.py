@@ -10,4 +10,5 @@ pytest_plugins = [
     "fixtures.frontend",
     "fixtures.evidence",
     "fixtures.step4",
+    "fixtures.catalogue",
 ]

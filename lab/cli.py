@@ -16,37 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from functools import cache
-from pathlib import Path
 
 from lab.state import LabState
-
-
-def flags_for_fault(name: str) -> list[str]:
-    """The red-flag IDs whose "lab fault" column of red-flags.md names `name`.
-
-    Stands in for pms_runbook.catalogue.flags_for_fault until the catalogue exists: switch this one
-    function over then."""
-    return [rid for rid, names in _lab_fault_column().items() if name in names]
-
-
-@cache
-def _lab_fault_column() -> dict[str, set[str]]:
-    text = (Path(__file__).resolve().parent.parent / "pms_runbook" / "data" / "red-flags.md").read_text("utf-8")
-    column, found = None, {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
-        if cells is None:
-            column = None
-        elif cells[0] == "ID":  # a table's header: where its "lab fault" column is, if it has one
-            column = next((i for i, c in enumerate(cells) if c.startswith("lab fault")), None)
-        elif column is not None and column < len(cells) and not cells[0].startswith("-"):
-            cell = re.sub(r"`[^`]*`", "", cells[column])  # a command in the cell (`pms-lab deploy ...`) is no fault
-            found[cells[0]] = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", cell))
-    return found
+from pms_runbook import catalogue
 
 
 def _print_endpoints(status: dict) -> None:
@@ -63,7 +37,7 @@ def cmd_faults(args) -> int:
     from lab import faults
 
     for fault in faults.FAULTS.values():
-        flags = ", ".join(flags_for_fault(fault.name)) or "none listed"
+        flags = ", ".join(catalogue.flags_for_fault(fault.name)) or "none listed"
         print(f"{fault.name:30} {fault.summary}  [red flags: {flags}]")
     return 0
 

@@ -60,13 +60,6 @@ def diagnose_unauthorized(answer: Answer, token: Secret | None, names: Mapping[s
             f"calls: it is only for the gateway's /auth/v1/* (see {see('03-auth.md#token-validation-apikey-header')})")
 
 
-def agency_fix(names: Mapping[str, str] | None = None) -> str:
-    """§3.2: the ops user's token resolves to no agency."""
-    return ("give the ops user (PMS_ADMIN_EMAIL) a team membership of its agency: INSERT INTO team_members "
-            "(agency_id, user_id, role) VALUES ('<agency uuid>', '<ops user id>', 'admin'), or set its "
-            "profiles.last_active_agency_id; with several agencies send x-agency-id")
-
-
 def _body(answer: Answer, limit: int = 300) -> str:
     return answer.body[:limit].decode(errors="replace").strip()
 
@@ -78,32 +71,24 @@ def failure_shown(answer: Answer, token: Secret | None = None,
     Only the documented answers (contract §3.2, §3.3, §5.1): a schema-drift 503 or a 500 naming a missing
     relation or column (F4); with a token sent, a 401 of a documented kind (F3); a 403/400 "no agency".
     """
-    names = names or {}
-    backend = names.get("backend", "pms-backend")
     if answer.status in (500, 503):
         drift = parsers.schema_drift_message(answer.body)
         if drift:
             migration = re.search(r"[\w./-]*\d{14}_[\w-]+\.sql", drift)
             return RedFlagAnswer(
-                "F4", f"schema drift: {answer.endpoint} answers {answer.status}",
-                observed=f"HTTP {answer.status}: {drift[:300]}",
-                fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh"
-                    + (f"   (the answer names {migration.group(0)})" if migration else "")
-                    + f"   then re-check with --status; docker logs {backend} --tail 50 shows SCHEMA_DRIFT",
-                see_also="02-database.md#schema-drift")
+                "F4", case="answer", observed=f"HTTP {answer.status}: {drift[:300]}", names=names,
+                endpoint=answer.endpoint, status=answer.status,
+                named=f"   (the answer names {migration.group(0)})" if migration else "")
     if token is None:
         return None
     # 401, or 403 "Not authenticated" (FastAPI's HTTPBearer varied, §3.3)
     if answer.status in (401, 403) and parsers.auth_refusal(answer.body):
         return RedFlagAnswer(
-            "F3", f"JWT {answer.status} despite a fresh token: {answer.endpoint} refuses it",
-            observed=f"HTTP {answer.status}: {_body(answer)}", fix=diagnose_unauthorized(answer, token, names),
-            see_also="03-auth.md#token-validation-apikey-header")
+            "F3", case="answer", observed=f"HTTP {answer.status}: {_body(answer)}", endpoint=answer.endpoint,
+            status=answer.status, diagnosis=diagnose_unauthorized(answer, token, names))
     if parsers.no_agency(answer.status, answer.body):
-        return RedFlagAnswer(
-            "F3", f"the ops user's token has no agency: {answer.endpoint} answers {answer.status}",
-            observed=f"HTTP {answer.status}: {_body(answer)}", fix=agency_fix(names),
-            see_also="03-auth.md#token-validation-apikey-header")
+        return RedFlagAnswer("F3", case="answer-no-agency", observed=f"HTTP {answer.status}: {_body(answer)}",
+                             endpoint=answer.endpoint, status=answer.status)
     return None
 
 

@@ -1,5 +1,12 @@
-"""How a check speaks: a red flag with what was seen and the runbook's fix, or "could not check"."""
+"""How a check speaks: a red flag with what was seen and the runbook's fix, or "could not check".
+
+The words, the fix and the link of a red flag come from the catalogue (pms_runbook/catalogue.py) by its ID.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pms_runbook import catalogue
 
 RUNBOOK = "pms-operations-runbook.md"
 
@@ -11,7 +18,7 @@ def see(anchor: str) -> str:
     return f"{RUNBOOK}#{anchor}"
 
 
-def red_flag(what: str, *, observed: object, fix: str, see_also: str | None = None) -> str:
+def message(what: str, *, observed: object, fix: str, see_also: str | None = None) -> str:
     """The failure message for a tired human at 3 a.m.
 
     RED FLAG: <what is wrong> / observed: <values> / fix: <the runbook's command> / see: <link>
@@ -23,6 +30,14 @@ def red_flag(what: str, *, observed: object, fix: str, see_also: str | None = No
     if see_also:
         lines.append(f"see: {see(see_also)}")
     return "\n".join(lines)
+
+
+def red_flag(flag_id: str, *, observed: object, case: str | None = None, names: Mapping[str, object] | None = None,
+             see_also: str | None = None, **values: object) -> str:
+    """The message of red flag `flag_id` of the catalogue: its words and fix filled from the profile's
+    `names` and the check's `values`, and its runbook link (`see_also` overrides it)."""
+    m = catalogue.message(flag_id, case=case, names=names, **values)
+    return message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
 
 
 class CouldNotCheck(Exception):
@@ -43,16 +58,24 @@ class RedFlagAnswer(AssertionError):
     its signature, no agency for the ops user): a red flag wherever it is seen, not "could not check".
 
     An AssertionError whose text is a `red_flag(...)`, so the plugin reports it as any other red flag,
-    also when a fixture raises it; `flag_id` names the red flag of the runbook it is (F3, F4, ...).
+    also when a fixture raises it; `flag_id` names the red flag of the runbook it is (F3, F4, ...), whose
+    words and fix come from the catalogue.
     """
 
-    def __init__(self, flag_id: str, what: str, *, observed: object, fix: str, see_also: str | None = None):
-        self.flag_id, self.what, self.observed, self.fix, self.see_also = flag_id, what, observed, fix, see_also
-        super().__init__(red_flag(f"{what} ({flag_id})", observed=observed, fix=fix, see_also=see_also))
+    def __init__(self, flag_id: str, *, observed: object, case: str | None = None,
+                 names: Mapping[str, object] | None = None, **values: object):
+        m = catalogue.message(flag_id, case=case, names=names, **values)
+        self._set(flag_id, m.words, observed, m.fix, m.anchor)
 
-    def __reduce__(self):  # picklable with its fields (xdist)
+    def _set(self, flag_id, what, observed, fix, see_also):
+        self.flag_id, self.what, self.observed, self.fix, self.see_also = flag_id, what, observed, fix, see_also
+        AssertionError.__init__(self, message(f"{what} ({flag_id})", observed=observed, fix=fix, see_also=see_also))
+
+    def __reduce__(self):  # picklable with its rendered fields (xdist)
         return (_rebuild_red_flag_answer, (self.flag_id, self.what, self.observed, self.fix, self.see_also))
 
 
 def _rebuild_red_flag_answer(flag_id, what, observed, fix, see_also):
-    return RedFlagAnswer(flag_id, what, observed=observed, fix=fix, see_also=see_also)
+    again = RedFlagAnswer.__new__(RedFlagAnswer)
+    again._set(flag_id, what, observed, fix, see_also)
+    return again

@@ -70,14 +70,6 @@ def restart_trouble(c: Container, *, restart_count_max: int, now: datetime | Non
     return None
 
 
-def restart_fix(name: str, why: str | None) -> str:
-    """The fix for a restart loop: memory when the kernel killed it, else the crash in its log."""
-    if why and "OOMKilled" in why:
-        return (f"docker inspect {name} --format '{{{{.HostConfig.Memory}}}}'   then raise the memory limit of "
-                f"{name} in Coolify (or find the leak) and redeploy")
-    return f"docker logs {name} --tail 50   then fix the cause and redeploy {name} in Coolify"
-
-
 @dataclass(frozen=True)
 class RedisTarget:
     """The Redis the backend's configuration names."""
@@ -164,13 +156,6 @@ def network_findings(model: str, backend: Container | None, db: Container | None
                                     f"docker network disconnect {cf} {db.name} && "
                                     f"docker network connect --alias {DB_HOST} {cf} {db.name}"))
     return found
-
-
-def dns_fix(model: str, names: dict) -> str:
-    """The fix when supabase-db does not resolve in the backend, for the model in force."""
-    if model == "v2":
-        return f"docker network connect --alias {DB_HOST} {names['coolify_network']} {names['db']}"
-    return f"docker network connect {names['supabase_network']} {names['backend']}"
 
 
 def describe_networks(*containers: Container | None) -> str:

@@ -9,39 +9,33 @@ import pytest
 
 from pms_runbook.docker_probe import ContainerSet
 from pms_runbook.redflag import red_flag
-from pms_runbook.roles import DB_HOST, describe_networks, dns_fix, network_findings
+from pms_runbook.roles import DB_HOST, describe_networks, network_findings
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-5-quick-issue-triage-if-red-flags-found")]
 
 
-@pytest.mark.blocker
 @pytest.mark.redflag("D5.1")
 def test_supabase_db_resolves_inside_pms_backend(names, resolve_in_backend):
     code, output = resolve_in_backend(DB_HOST)
     assert code == 0 and output.strip(), red_flag(
-        f"{DB_HOST} does not resolve inside {names['backend']} (DNS failure)",
+        "D5.1", case=names["network_model"], names=names, db_host=DB_HOST,
         observed=f"docker exec {names['backend']} getent hosts {DB_HOST} -> exit {code}, output {output.strip()!r}",
-        fix=f"{dns_fix(names['network_model'], names)}   (network model {names['network_model']})",
-        see_also="db-dns--degraded-mode",
     )
 
 
-@pytest.mark.blocker
 @pytest.mark.redflag("D5.2")
 def test_pms_backend_is_on_the_supabase_network(names, containers):
     # v1 (checklist): the backend on the Supabase network; v2 (March): the DB aliased into coolify.
     backend, db = containers.named(names["backend"]), containers.named(names["db"])
     findings = network_findings(names["network_model"], backend, db, names=names)
     assert not findings, red_flag(
-        "; ".join(f.problem for f in findings),
+        "D5.2", case="findings", problems="; ".join(f.problem for f in findings),
+        fixes="   ".join(f.fix for f in findings),
         observed=describe_networks(backend, db) + f"\n(network model {names['network_model']}: "
                  "--network-model / PMS_NETWORK_MODEL / network_model in environments.toml)",
-        fix="   ".join(f.fix for f in findings),
-        see_also="db-dns--degraded-mode",
     )
 
 
-@pytest.mark.critical
 @pytest.mark.redflag("D5.3")
 def test_redis_container_is_running(names, containers, backend_redis):
     # The Redis the backend is configured with, not any Redis that happens to run.
@@ -55,21 +49,16 @@ def test_redis_container_is_running(names, containers, backend_redis):
     name = serving[0].name if serving else which
     others = [c.name for c in listed if c.up and c not in serving]
     assert up, red_flag(
-        f"the Redis container {name} is {'not running' if serving else 'missing'} ({how})",
+        "D5.3", name=name, state="not running" if serving else "missing", how=how,
         observed=ContainerSet(tuple({c.name: c for c in serving + listed}.values())).table()
                  + (f"\n{', '.join(others)} running does not count: {names['backend']} does not use it" if others else ""),
-        fix=f"docker start {name} (Coolify: start the Redis service), then verify "
-            "/health/ready redis is up",
     )
 
 
-@pytest.mark.critical
 @pytest.mark.redflag("D5.4")
 def test_worker_log_is_free_of_errors(names, worker_log, log_tails):
     trouble = worker_log.trouble
     assert not trouble, red_flag(
-        f"{names['worker']} log shows {', '.join(sorted({h.kind for h in trouble}))} since its last (re)connect",
-        observed="\n".join(h.line for h in trouble[-10:]),
-        fix="connection errors: check supabase-redis and the worker's networks, CELERY_BROKER_URL "
-            "(URL-encode the password); task failures / retry exhaustion: read the sync logs",
+        "D5.4", observed="\n".join(h.line for h in trouble[-10:]), names=names,
+        kinds=", ".join(sorted({h.kind for h in trouble})),
     )

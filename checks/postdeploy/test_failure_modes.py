@@ -13,16 +13,15 @@ import pytest
 
 from pms_runbook import logscan, parsers
 from pms_runbook.gateway import gateway_refusal
-from pms_runbook.pms_api import agency_fix, diagnose_unauthorized
+from pms_runbook.pms_api import diagnose_unauthorized
 from pms_runbook.redflag import CouldNotCheck, red_flag
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-and-fixes")]
 
 
-@pytest.mark.blocker
 @pytest.mark.redflag("F1")
 def test_no_db_dns_or_network_disconnect(readiness, names, containers, resolve_in_backend):
-    from pms_runbook.roles import DB_HOST, describe_networks, dns_fix, network_findings  # F1's own plumbing
+    from pms_runbook.roles import DB_HOST, describe_networks, network_findings  # F1's own plumbing
 
     _, ready = readiness
     db = ready.components.get("db")
@@ -33,18 +32,15 @@ def test_no_db_dns_or_network_disconnect(readiness, names, containers, resolve_i
     resolves = bool(backend and backend.up and resolve_in_backend(DB_HOST)[0] == 0)
     db_down = db is not None and db.status != "up"
     assert not db_down and not findings and resolves, red_flag(
-        f"DB DNS / network disconnect: {names['backend']} cannot reach {DB_HOST} (network model {model})",
+        "F1", case="findings" if findings else model, names=names, db_host=DB_HOST,
+        fixes="   ".join(dict.fromkeys(f.fix for f in findings)),
         observed=f"ready db: {db.status if db else '-'} ({db.error if db else '-'}); "
                  f"getent hosts {DB_HOST}: {'resolves' if resolves else 'empty'}; "
                  + ("; ".join(f.problem for f in findings) or "networks as the model expects")
                  + "\n" + describe_networks(backend, db_container),
-        fix="   ".join(dict.fromkeys([f.fix for f in findings] or [dns_fix(model, names)]))
-            + "   (no restart needed: the background reconnect heals it)",
-        see_also="02-database.md#db-dns--degraded-mode",
     )
 
 
-@pytest.mark.blocker
 @pytest.mark.redflag("F2")
 def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
     crashing = {}
@@ -56,36 +52,29 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
     for name in crashing:
         evidence.attach_text(f"docker logs {name} --tail 100", "\n".join(log_tails[name]))
     assert not crashing, red_flag(
-        f"ImportError at startup: {', '.join(crashing)} crashes while importing its code",
+        "F2", crashing=", ".join(crashing), name=next(iter(crashing), ""),
         observed="\n".join(f"{name}: {line}" for name, line in crashing.items()),
-        fix=f"docker logs {next(iter(crashing))} --tail 50: fix the import in the code, then redeploy "
-            "(Coolify: redeploy, not restart)",
     )
 
 
-@pytest.mark.blocker
 @pytest.mark.redflag("F3")
 def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
     gateway, tok, api = jwt_verdict.gateway, jwt_verdict.token, jwt_verdict.api
-    assert tok is not None, red_flag(f"JWT 401 despite a fresh token: {gateway_refusal(gateway)}",
-                                     observed=gateway.render(300), fix=gateway_refusal(gateway),
-                                     see_also="03-auth.md#token-validation-apikey-header")
+    assert tok is not None, red_flag("F3", case="gateway", observed=gateway.render(300),
+                                     refusal=gateway_refusal(gateway))
     evidence.attach_http(api)
     claims = (f"token claims: aud={tok.claims.get('aud')} exp={tok.expires_at} "
               f"(expired: {tok.expired(datetime.now(UTC))})")
     refused = api.status == 401 or (api.status == 403 and parsers.auth_refusal(api.body) is not None)
     assert not refused, red_flag(
-        f"JWT {api.status} despite a fresh token: {diagnose_unauthorized(api, tok.access_token, names)}",
+        "F3", case="refused", status=api.status, diagnosis=diagnose_unauthorized(api, tok.access_token, names),
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
-        fix=diagnose_unauthorized(api, tok.access_token, names),
-        see_also="03-auth.md#token-validation-apikey-header",
     )
     agency = parsers.no_agency(api.status, api.body)
     assert agency is None, red_flag(
-        f"the API accepts the token but finds no agency for the ops user: {agency}",
+        "F3", case="no-agency", agency=agency,
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
-        fix=agency_fix(names), see_also="03-auth.md#token-validation-apikey-header",
     )
     # A schema-drift answer comes from a handler the token got into (F4 owns it); anything else shows nothing.
     drifted = api.status in (500, 503) and parsers.schema_drift_message(api.body)
@@ -95,7 +84,6 @@ def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
                             f"{api.body[:160].decode(errors='replace')}")
 
 
-@pytest.mark.critical
 @pytest.mark.redflag("F4")
 def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
@@ -103,14 +91,8 @@ def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
         evidence.attach_http(answer)
     drifted = {a.endpoint: parsers.schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
     drifted = {endpoint: message for endpoint, message in drifted.items() if message}
-    assert not drifted, red_flag(
-        "schema drift: the API answers \"schema not installed or out of date\" (or lets a missing relation "
-        "or column through as a 500)",
-        observed="\n".join(f"{e}: {m}" for e, m in drifted.items()),
-        fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh   then re-check with --status; "
-            f"docker logs {names['backend']} --tail 50 names the missing relation (SCHEMA_DRIFT)",
-        see_also="02-database.md#schema-drift",
-    )
+    assert not drifted, red_flag("F4", observed="\n".join(f"{e}: {m}" for e, m in drifted.items()),
+                                 names=names)
     unread = [a for a in schema_probe if a.status != 200]
     if unread:
         raise CouldNotCheck(f"schema drift on {unread[0].endpoint}",
@@ -119,13 +101,7 @@ def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
                             hint="the token or the database is the problem first (F3, Step 2)")
 
 
-@pytest.mark.critical
 @pytest.mark.redflag("F4")
 def test_every_migration_is_applied(applied_migrations, expected_migrations):
     missing = sorted(set(expected_migrations) - set(applied_migrations))
-    assert not missing, red_flag(
-        f"{len(missing)} migration(s) missing from pms_schema_migrations (Pending > 0)",
-        observed="\n".join(missing),
-        fix="CONFIRM_PROD=1 bash backend/scripts/ops/apply_supabase_migrations.sh   (--dry-run lists them first)",
-        see_also="02-database.md#db-migrations-production",
-    )
+    assert not missing, red_flag("F4", case="migrations", observed="\n".join(missing), count=len(missing))

@@ -10,7 +10,6 @@ from pms_runbook.redflag import CouldNotCheck, red_flag
 pytestmark = [pytest.mark.monthly, pytest.mark.nightly, pytest.mark.runbook("step-6-retention-reminder-weeklymonthly")]
 
 
-@pytest.mark.normal
 @pytest.mark.redflag("D6.2")
 def test_frontend_has_no_browser_popups(frontend_dir, evidence):
     result = scan_tree(frontend_dir)
@@ -26,10 +25,8 @@ def test_frontend_has_no_browser_popups(frontend_dir, evidence):
                     f"it looked for {' '.join(sorted(EXTENSIONS))} files (not in {', '.join(sorted(SKIP_DIRS))}); "
                     "point PMS_FRONTEND_DIR (--frontend-dir) at a checkout's frontend/")
     assert not hits, red_flag(
-        f"browser popups detected in {frontend_dir}: {len(hits)} call(s)",
+        "D6.2", frontend_dir=frontend_dir, count=len(hits),
         observed=format_hits(hits) + unparsed + "".join(f"\nnot scanned: {u}" for u in result.unreadable),
-        fix="replace alert() with in-app banners/toasts (useToast), confirm() with in-app dialogs, "
-            "prompt() with in-app forms",
     )
     if result.unreadable:
         # A popup could hide in a file the guard never read: no pass for them.

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from pms_runbook.catalogue import SEVERITIES, severities_of  # a check's severity: its marker, else its red flag's
 from pms_runbook.redflag import see
 
-from .state import SCHEDULES, SEVERITIES, is_check, redflag_ids
+from .state import SCHEDULES, is_check, redflag_ids
 
 
 def marker_problems(item: pytest.Item) -> list[str]:
@@ -16,7 +17,7 @@ def marker_problems(item: pytest.Item) -> list[str]:
     problems = []
     if not names & set(SCHEDULES):
         problems.append(f"no schedule marker (one or more of: {', '.join(SCHEDULES)})")
-    severities = sorted(names & set(SEVERITIES))
+    severities = severities_of(item)
     if len(severities) != 1:
         found = f"found {', '.join(severities)}" if severities else "none found"
         problems.append(f"needs exactly one severity marker of {', '.join(SEVERITIES)} ({found})")
@@ -34,10 +35,10 @@ def marker_problems(item: pytest.Item) -> list[str]:
 
 
 def label_for_allure(item: pytest.Item) -> None:
-    for severity in SEVERITIES:
-        if item.get_closest_marker(severity):
-            item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
-            break
+    for severity in severities_of(item)[:1]:
+        if not item.get_closest_marker(severity):
+            item.add_marker(severity)  # from the red-flag ID: `-m blocker` selects it too
+        item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
     flag = item.get_closest_marker("redflag")
     if flag and flag.args:
         item.add_marker(pytest.mark.allure_label(*map(str, flag.args), label_type="tag"))

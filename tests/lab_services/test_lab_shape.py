@@ -9,6 +9,7 @@ import pytest
 
 from lab import changes, cli, topology
 from lab.state import LabState
+from pms_runbook import catalogue
 
 LAB = Path(__file__).resolve().parents[2] / "lab"
 ORCHESTRATION = sorted(p for p in LAB.rglob("*.py") if "services" not in p.relative_to(LAB).parts)
@@ -113,12 +114,15 @@ def test_describe_says_when_the_database_went_away():
     assert changes.describe(down, up) == ["database: reachable again"]
 
 
-def test_red_flags_of_a_fault_come_from_the_lab_fault_column():
-    assert cli.flags_for_fault("old-worker-running") == ["D1.5", "D2.5", "D3.1", "D3.2"]
-    assert cli.flags_for_fault("db-alias-lost") == ["D5.1", "D5.2", "F1"]
-    assert "G1" in cli.flags_for_fault("slow-ready")  # "slow-ready backend" in the golden paths' table
-    assert cli.flags_for_fault("no-such-fault") == []
-    assert cli.flags_for_fault("pms-lab") == []  # a command in a cell is not a fault
+def test_pms_lab_faults_lists_the_catalogues_red_flags_of_each_fault(capsys):
+    # `pms-lab faults` says what the catalogue says: one source for both the checks' words and the lab.
+    assert cli.main(["faults"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert lines["old-worker-running"].endswith("[red flags: D1.5, D2.5, D3.1, D3.2]")
+    assert lines["db-alias-lost"].endswith("[red flags: D5.1, D5.2, F1]")
+    assert "G1" in lines["slow-ready"]
+    assert all(line.endswith(f"[red flags: {', '.join(catalogue.flags_for_fault(name)) or 'none listed'}]")
+               for name, line in lines.items())
 
 
 def test_every_subcommand_is_dispatched_to_its_function():

@@ -226,9 +226,11 @@ def test_answers_without_a_diagnosis_stay_could_not_check(shape):
 def test_a_red_flag_answer_survives_pickling():  # xdist ships exceptions between processes
     import pickle
 
-    flag = RedFlagAnswer("F4", "schema drift: x", observed="HTTP 503", fix="migrate", see_also="02-database.md")
+    flag = RedFlagAnswer("F4", case="answer", observed="HTTP 503", names={"backend": "api-of-the-profile"},
+                         endpoint="GET /x", status=503, named="")
     again = pickle.loads(pickle.dumps(flag))
     assert str(again) == str(flag) and again.flag_id == "F4" and isinstance(again, AssertionError)
+    assert again.fix == flag.fix and "api-of-the-profile" in again.fix and again.see_also == "02-database.md#schema-drift"
 
 
 @pytest.mark.parametrize("status,alive", [("up", True), ("healthy", True), ("ok", True), ("OK", True),

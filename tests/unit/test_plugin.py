@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = """\
 import logging, os
 import pytest
-from pms_runbook.redflag import CouldNotCheck, red_flag
+from pms_runbook.redflag import CouldNotCheck, message
 """
 
 
@@ -83,7 +83,7 @@ GREEN = check() + "def test_green():\n    pass\n"
 RED = check("D3.1") + textwrap.dedent("""\
     def test_one_worker():
         workers = ["pms-worker", "pms-worker-v2"]
-        assert workers == ["pms-worker-v2"], red_flag(
+        assert workers == ["pms-worker-v2"], message(
             "more than one worker container is up", observed=workers, fix="docker stop pms-worker")
     """)
 CNC_CALL = check("D2.1") + textwrap.dedent("""\
@@ -217,7 +217,7 @@ def test_see_line_is_appended_and_introspection_kept_out(pytester, monkeypatch):
     monkeypatch.delenv("BUILD_NUMBER", raising=False)
     project(pytester, RED + check("D1.5", anchor="02-database.md#db-dns") + textwrap.dedent("""\
         def test_has_see():
-            assert False, red_flag("already linked", observed=1, fix="nothing", see_also="step-9")
+            assert False, message("already linked", observed=1, fix="nothing", see_also="step-9")
         """) + check("D1.6") + "def test_plain_bug():\n    assert {'a': 1} == {'a': 2}\n")
     result = pytester.runpytest("--no-reports")
     assert result.ret == 1
@@ -262,7 +262,8 @@ def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester
 
 @pytest.mark.parametrize(("decorators", "problem"), [
     ("@pytest.mark.critical\n@pytest.mark.redflag('D1.4')\n@pytest.mark.runbook('x.md#a')\n", "no schedule marker"),
-    ("@pytest.mark.daily\n@pytest.mark.redflag('D1.4')\n@pytest.mark.runbook('x.md#a')\n",
+    # without a marker the severity is the red flag's (the catalogue's): an unknown ID has none
+    ("@pytest.mark.daily\n@pytest.mark.redflag('D9.9')\n@pytest.mark.runbook('x.md#a')\n",
      "needs exactly one severity marker of blocker, critical, normal, minor (none found)"),
     (("@pytest.mark.daily\n@pytest.mark.minor\n@pytest.mark.critical\n@pytest.mark.redflag('D1.4')\n"
       "@pytest.mark.runbook('x.md#a')\n"), "(found critical, minor)"),
@@ -312,6 +313,18 @@ def test_severity_red_flag_and_runbook_reach_allure(pytester):
     assert {("severity", "critical"), ("tag", "D1.4"), ("tag", "daily")} <= labels
     assert res["links"] == [{"type": "link", "url": "runbook/pms-operations-runbook.md#step-1",
                              "name": "pms-operations-runbook.md#step-1"}]
+
+
+def test_a_check_without_a_severity_marker_takes_its_red_flags(pytester):
+    project(pytester, "@pytest.mark.daily\n@pytest.mark.redflag('D1.1')\n@pytest.mark.runbook('step-1')\n"
+                      "def test_backend():\n    pass\n" + GREEN)
+    result = pytester.runpytest("--alluredir=allure", "--no-reports", "-m", "blocker")
+    assert result.ret == 0, out(result)
+    result.assert_outcomes(passed=1)  # D1.1 is a blocker; test_green (critical by its marker) is deselected
+    import json
+
+    (res,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
+    assert res["name"] == "test_backend" and {"name": "severity", "value": "blocker"} in res["labels"]
 
 
 # ---------------------------------------------------------------- red-flag coverage

@@ -97,7 +97,7 @@ CANARY_CHECKS = textwrap.dedent(f"""\
         evidence.attach_http({"method": "GET", "url": f"http://127.0.0.1:9/x?apikey={value}", "status": 401,
                               "headers": {"WWW-Authenticate": f"Bearer {value}", "Authorization": "x"},
                               "body": f"bad token {value}"})
-        assert value == "something else", red_flag(f"token {value} refused", observed=value, fix=f"echo {value}")
+        assert value == "something else", message(f"token {value} refused", observed=value, fix=f"echo {value}")
 
     """) + check("D3.2") + textwrap.dedent("""\
     def test_exception(request):

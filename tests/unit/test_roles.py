@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pms_runbook import config, roles
+from pms_runbook import catalogue, config, roles
 from pms_runbook.parsers import parse_container
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -54,7 +54,8 @@ def test_oom_killed_every_ten_minutes_is_a_restart_loop_though_up_3_minutes():
                   memory=256 * 1024 * 1024)
     why = roles.restart_trouble(c, restart_count_max=3, now=NOW)
     assert why and "OOMKilled" in why and "RestartCount 40" in why and "256 MiB" in why
-    assert "memory limit" in roles.restart_fix(c.name, why)
+    fix = catalogue.message("D1.4", case="oom", name=c.name, looping=why).fix  # Step 1's fix for a kill
+    assert "memory limit of pms-worker-v2" in fix and "docker inspect pms-worker-v2" in fix
 
 
 @pytest.mark.parametrize("restarts, oom, finished_ago, red", [
