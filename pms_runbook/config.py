@@ -650,7 +650,7 @@ def resolve(*, options: Mapping[str, Any] | None = None, environ: Mapping[str, s
 
     expected = pick("expected_commit")
     if expected is not None:
-        from .parsers import validate_expected_commit
+        from .resources.version import validate_expected_commit
 
         try:
             expected = validate_expected_commit(str(expected))

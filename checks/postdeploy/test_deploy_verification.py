@@ -9,9 +9,9 @@ Golden path 2 (rollback verified) is the same gate with the previous commit as -
 """
 import pytest
 
-from pms_runbook.parsers import commit_matches
 from pms_runbook.pms_api import down_summary
 from pms_runbook.redflag import red_flag
+from pms_runbook.resources.version import commit_matches
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("01-deployment.md#deployment-process")]
 

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pms_runbook import logscan, parsers
-from pms_runbook.gateway import gateway_refusal
 from pms_runbook.pms_api import agency_fix, diagnose_unauthorized
 from pms_runbook.redflag import CouldNotCheck, red_flag
+from pms_runbook.resources.auth import auth_refusal, gateway_refusal
+from pms_runbook.resources.errors import no_agency, schema_drift_message
+from pms_runbook.resources.logs import startup_crash
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-and-fixes")]
 
@@ -50,7 +51,7 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
     crashing = {}
     for c in pms_containers:
         if c.restarting or c.restart_count > 0 or not c.up:
-            hit = logscan.startup_crash(log_tails.get(c.name, []))
+            hit = startup_crash(log_tails.get(c.name, []))
             if hit:
                 crashing[c.name] = hit.line
     for name in crashing:
@@ -74,21 +75,21 @@ def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
     evidence.attach_http(api)
     claims = (f"token claims: aud={tok.claims.get('aud')} exp={tok.expires_at} "
               f"(expired: {tok.expired(datetime.now(UTC))})")
-    refused = api.status == 401 or (api.status == 403 and parsers.auth_refusal(api.body) is not None)
+    refused = api.status == 401 or (api.status == 403 and auth_refusal(api.body) is not None)
     assert not refused, red_flag(
         f"JWT {api.status} despite a fresh token: {diagnose_unauthorized(api, tok.access_token, names)}",
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
         fix=diagnose_unauthorized(api, tok.access_token, names),
         see_also="03-auth.md#token-validation-apikey-header",
     )
-    agency = parsers.no_agency(api.status, api.body)
+    agency = no_agency(api.status, api.body)
     assert agency is None, red_flag(
         f"the API accepts the token but finds no agency for the ops user: {agency}",
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
         fix=agency_fix(names), see_also="03-auth.md#token-validation-apikey-header",
     )
     # A schema-drift answer comes from a handler the token got into (F4 owns it); anything else shows nothing.
-    drifted = api.status in (500, 503) and parsers.schema_drift_message(api.body)
+    drifted = api.status in (500, 503) and schema_drift_message(api.body)
     if api.status != 200 and not drifted:
         raise CouldNotCheck("whether the API accepts the gateway's token",
                             f"{api.endpoint} answered {api.status}, which says neither: "
@@ -101,7 +102,7 @@ def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
     for answer in schema_probe:
         evidence.attach_http(answer)
-    drifted = {a.endpoint: parsers.schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
+    drifted = {a.endpoint: schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
     drifted = {endpoint: message for endpoint, message in drifted.items() if message}
     assert not drifted, red_flag(
         "schema drift: the API answers \"schema not installed or out of date\" (or lets a missing relation "

@@ -17,7 +17,7 @@ answers; the DB DSN points at a second one) and a closed port (bound, not listen
 refuses). Each runs `daily`, `postdeploy` and `nightly`: exit code 10, every check that is not
 skipped "could not check" with its reason, the token fetched once per run and reported per check.
 
-The bound (asserted for every run). With the deadline fix in pms_runbook/http.py every HTTP call
+The bound (asserted for every run). With the deadline fix in pms_runbook/transports/http.py every HTTP call
 ends within http_total_deadline, whatever the server does, and a DB connect within psycopg's
 connect_timeout (whole seconds, at least 2). So a run ends within
 
@@ -47,8 +47,8 @@ from typing import Self
 
 import pytest
 
-from pms_runbook.http import MAX_BODY, Target, Timeouts
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.transports.http import MAX_BODY, Target, Timeouts
 
 ROOT = Path(__file__).resolve().parents[2]
 

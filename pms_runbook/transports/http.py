@@ -1,4 +1,4 @@
-"""HTTP to a PMS host: GET/HEAD only, every call bounded, every failure turned into "could not check".
+"""The HTTP transport to a PMS host: GET/HEAD only, every call bounded, every failure turned into "could not check".
 
 An `Answer` keeps the whole exchange (redacted when rendered) so that a check can attach it as
 evidence. A transport failure never escapes as a raw httpx traceback: it becomes `CouldNotCheck`
@@ -15,10 +15,10 @@ import httpcore
 import httpx
 
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.render import BODY_EXCERPT, http_exchange
 from pms_runbook.secrets import Secret, scrub
 
 MAX_BODY = 5 * 1024 * 1024  # a health answer is bytes; megabytes mean something is wrong
-HIDDEN_HEADERS = {"authorization", "apikey", "cookie", "set-cookie", "x-api-key"}
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,10 @@ class Answer:
 
         return json.loads(self.body)
 
-    def render(self, body_limit: int = 4000) -> str:
-        """The exchange as text for evidence: no credentials, secrets scrubbed."""
-        req = "\n".join(
-            f"> {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.request_headers.items()
-        )
-        resp = "\n".join(
-            f"< {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.headers.items()
-        )
-        body = self.body[:body_limit].decode("utf-8", errors="replace")
-        more = f"\n... ({len(self.body) - body_limit} more bytes)" if len(self.body) > body_limit else ""
-        text = f"> {self.method} {self.url}\n{req}\n< HTTP {self.status} ({self.elapsed_ms:.0f} ms)\n{resp}\n\n{body}{more}"
-        return scrub(text)
+    def render(self, body_limit: int = BODY_EXCERPT) -> str:
+        """The exchange as evidence text (`pms_runbook.render`: credentials hidden, secrets scrubbed)."""
+        return http_exchange(self.method, self.url, self.status, self.headers, self.body,
+                             request_headers=self.request_headers, elapsed_ms=self.elapsed_ms, body_limit=body_limit)
 
 
 # ---------------------------------------------------------------- the total deadline, down to each socket call

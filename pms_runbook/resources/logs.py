@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import secrets
+from pms_runbook import secrets
 
 __all__ = [
     "CONNECTION_ERROR",
