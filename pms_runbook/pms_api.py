@@ -112,14 +112,6 @@ def failure_shown(answer: Answer, token: Secret | None = None,
     return None
 
 
-def down_summary(ready: Readiness | None) -> str:
-    """The components /health/ready reports down, with their errors: 'db: connection refused, ...'."""
-    if ready is None:
-        return "-"
-    return ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
-                     for n in ready.down_components) or "-"
-
-
 def expect_ok(answer: Answer, token: Secret | None = None, names: Mapping[str, str] | None = None) -> Answer:
     """200; else the red flag the answer shows (`failure_shown`), else the reason it cannot be read."""
     if answer.status == 200:

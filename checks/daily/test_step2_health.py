@@ -21,8 +21,8 @@ TRIAGE = {
 
 @pytest.mark.blocker
 @pytest.mark.redflag("D2.1", "G3")
-def test_health_answers_200_to_head(pms, evidence):
-    answer = pms.head("/health")
+def test_health_answers_200_to_head(health_head, liveness, pms, evidence):
+    answer = health_head
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
         f"HEAD /health answered {answer.status}, not 200",
@@ -31,7 +31,7 @@ def test_health_answers_200_to_head(pms, evidence):
             "otherwise the process is down: docker logs pms-backend --tail 50 (Step 1)",
     )
     # 200 is not enough: the body must say up (contract §2.1: "up", or the older "healthy" / "ok").
-    got, live = pms.liveness()
+    got, live = liveness
     evidence.attach_http(got)
     assert got.status == 200 and live.alive, red_flag(
         f"GET /health answered {got.status}" + (f" saying status \"{live.status}\"" if live else "")

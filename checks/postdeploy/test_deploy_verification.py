@@ -9,8 +9,8 @@ Golden path 2 (rollback verified) is the same gate with the previous commit as -
 """
 import pytest
 
-from pms_runbook.pms_api import down_summary
 from pms_runbook.redflag import red_flag
+from pms_runbook.resources.health import down_summary
 from pms_runbook.resources.version import commit_matches
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("01-deployment.md#deployment-process")]
@@ -20,9 +20,9 @@ REDEPLOY = "redeploy in Coolify (backend first, wait for /health/ready, then the
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G1")
-def test_health_is_200(pms, evidence):
+def test_health_is_200(liveness, pms, evidence):
     # The profile's name, not the `names` fixture: that takes the Docker snapshot before the deploy settled.
-    answer, live = pms.liveness()
+    answer, live = liveness
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
         f"GET /health answered {answer.status}", observed=answer.render(300),
@@ -51,8 +51,8 @@ def test_ready_within_the_wait(ready_after_deploy, settings, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("G1", "G2", "D1.6")
-def test_api_runs_the_expected_commit(pms, rollout_settled, required_expected_commit, evidence):
-    answer, version = pms.version()
+def test_api_runs_the_expected_commit(rollout_settled, required_expected_commit, api_version, evidence):
+    answer, version = api_version
     evidence.attach_http(answer)
     assert commit_matches(version.source_commit, required_expected_commit), red_flag(
         "the API does not run the expected commit",

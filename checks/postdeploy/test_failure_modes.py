@@ -66,9 +66,9 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
 
 @pytest.mark.blocker
 @pytest.mark.redflag("F3")
-def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
+def test_api_accepts_the_gateway_token(jwt_exchange, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
-    gateway, tok, api = jwt_verdict.gateway, jwt_verdict.token, jwt_verdict.api
+    gateway, tok, api = jwt_exchange.gateway, jwt_exchange.token, jwt_exchange.api
     assert tok is not None, red_flag(f"JWT 401 despite a fresh token: {gateway_refusal(gateway)}",
                                      observed=gateway.render(300), fix=gateway_refusal(gateway),
                                      see_also="03-auth.md#token-validation-apikey-header")

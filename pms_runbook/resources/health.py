@@ -206,3 +206,9 @@ def parse_readiness(body: Any, *, endpoint: str = "/health/ready", max_bytes: in
                      checked_at=checked_at, celery_workers=celery_workers, raw=data)
 
 
+def down_summary(ready: Readiness | None) -> str:
+    """The components /health/ready reports down, with their errors: 'db: connection refused, ...'."""
+    if ready is None:
+        return "-"
+    return ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
+                     for n in ready.down_components) or "-"

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -129,7 +130,8 @@ def _bound_by_deadline(client: httpx.Client) -> None:
 class Target:
     """One PMS host (API, admin or auth gateway) reached over HTTP with bounded timeouts."""
 
-    def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False):
+    def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False,
+                 silent_hosts: dict[str, str] | None = None):
         self.base_url = base_url.rstrip("/")
         self.name = name
         self.timeouts = timeouts
@@ -140,7 +142,15 @@ class Target:
         _bound_by_deadline(self._client)
         # Once the host has let a request time out, later checks say so at once instead of each
         # waiting out its own timeout: a black-holed target costs one timeout, not one per check.
-        self.silent: str | None = None
+        # The memory is per host (scheme://host:port), shared by the run's Targets when given.
+        self._silent_hosts = {} if silent_hosts is None else silent_hosts
+        parts = urlsplit(self.base_url)
+        self._host = f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def silent(self) -> str | None:
+        """Why this target's host is known silent (a request of the run timed out), else None."""
+        return self._silent_hosts.get(self._host)
 
     def close(self) -> None:
         self._client.close()
@@ -170,7 +180,7 @@ class Target:
             return self._exchange(method, path, url, hdrs, **kwargs)
         except CouldNotCheck as exc:
             if exc.because.startswith(("no answer within", "no connection within")):  # silence, not a refusal
-                self.silent = exc.because
+                self._silent_hosts.setdefault(self._host, exc.because)
             raise
 
     def _exchange(self, method: str, path: str, url: str, hdrs: dict, **kwargs) -> Answer:
