@@ -1,6 +1,6 @@
 """The PMS API as the runbook reads it: health, version, channel connections, sync batches.
 
-Reads only. Answers are parsed by `parsers`. An answer that itself shows the failure (a schema-drift
+Reads only. Answers are parsed by the resources (`pms_runbook.resources`). An answer that itself shows the failure (a schema-drift
 503, a documented token refusal, no agency) is a `RedFlagAnswer`; anything else that keeps a check
 from reading the target (transport failure, an unparseable body, an undiagnosed 503) is
 `CouldNotCheck` with the reason and the runbook's pointer, never a raw traceback.
