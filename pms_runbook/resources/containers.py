@@ -6,6 +6,7 @@ changes a container.
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -319,3 +320,31 @@ def inspect(engine, name: str) -> Container | None:
 
     attrs = docker.inspect_attrs(engine, name)
     return None if attrs is None else parse_container(attrs)
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """A container that restarted lately, looked at twice: a restart loop climbs or is down again."""
+
+    first_count: int
+    second_count: int
+    up_again: bool
+
+    @property
+    def looping(self) -> bool:
+        return self.second_count > self.first_count or not self.up_again
+
+
+def second_looks(engine, containers) -> dict[str, SecondLook]:
+    """A second look, 2 s later, at every container that ever restarted: a loop caught between two crashes
+    looks Up, its RestartCount climbs. (None restarted: no wait.)"""
+    suspects = [c for c in containers if c.restart_count > 0 and not c.restarting]
+    if not suspects:
+        return {}
+    time.sleep(2.0)
+    looks = {}
+    for c in suspects:
+        later = inspect(engine, c.name)
+        looks[c.name] = SecondLook(c.restart_count, later.restart_count if later else c.restart_count,
+                                   bool(later and later.up))
+    return looks
