@@ -206,11 +206,10 @@ def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
     """Step 4 over 500 connections: concurrent (16) against one request at a time, same run, on loopback
     and through a 20 ms one-way (40 ms round trip) link."""
     from lab.state import LabState
-    from pms_runbook import parsers
-    from pms_runbook.gateway import request_token
-    from pms_runbook.http import Target, Timeouts
     from pms_runbook.pms_api import PmsApi
+    from pms_runbook.resources.auth import parse_token_response, request_token
     from pms_runbook.secrets import Secret
+    from pms_runbook.transports.http import Target, Timeouts
 
     pms_lab("down", "--volumes")
     pms_lab("up", "--connections", str(connections))
@@ -225,7 +224,7 @@ def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
         def require(*_):
             return None
 
-    token = parsers.parse_token_response(request_token(Target(state.auth_url, Timeouts()), S).body).access_token
+    token = parse_token_response(request_token(Target(state.auth_url, Timeouts()), S).body).access_token
     proxy = LatencyProxy(state.ports.api, one_way_ms / 1000)
     now = datetime.now(UTC)
     links = (("loopback", state.api_url), (f"{2 * one_way_ms:g} ms round trip", f"http://127.0.0.1:{proxy.port}"))
@@ -251,8 +250,9 @@ def bench_sql(rows: int = 5_000_000) -> None:
     import psycopg
 
     from lab.state import LabState
-    from pms_runbook import sql
+    from pms_runbook.resources import database
     from pms_runbook.secrets import Secret
+    from pms_runbook.transports.sql import connect_readonly
 
     state = LabState.load()
     t0 = time.monotonic()
@@ -263,10 +263,10 @@ def bench_sql(rows: int = 5_000_000) -> None:
     with psycopg.connect(state.host_dsn(), autocommit=True) as admin:
         admin.execute("ANALYZE channel_sync_logs")
         total = admin.execute("SELECT count(*) FROM channel_sync_logs").fetchone()[0]
-    conn = sql.connect_readonly(Secret(state.host_dsn(readonly=True)))
-    for label, text, params in (("retention (90 d)", sql.RETENTION_SQL, (90,)),
-                                ("stale sync logs (60 min)", sql.STALE_SQL, (60,)),
-                                ("failure trend (24 h)", sql.FAILURE_TREND_SQL, (24,))):
+    conn = connect_readonly(Secret(state.host_dsn(readonly=True)))
+    for label, text, params in (("retention (90 d)", database.RETENTION_SQL, (90,)),
+                                ("stale sync logs (60 min)", database.STALE_SQL, (60,)),
+                                ("failure trend (24 h)", database.FAILURE_TREND_SQL, (24,))):
         times = []
         for _ in range(5):
             t = time.monotonic()

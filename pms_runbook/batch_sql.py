@@ -14,8 +14,8 @@ from datetime import datetime
 
 import psycopg
 
-from pms_runbook.parsers import Batch
-from pms_runbook.sql import query
+from pms_runbook.resources.channel_manager import Batch
+from pms_runbook.transports.sql import query
 
 
 @dataclass(frozen=True)

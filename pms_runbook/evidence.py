@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
+from pms_runbook.render import BODY_EXCERPT, http_exchange
 from pms_runbook.secrets import MASK, Secret, scrub
 
 try:  # both are dependencies of the project; keep the runbook importable without them
@@ -30,11 +31,6 @@ except ImportError:  # pragma: no cover
     html_extras = None
 
 PENDING = pytest.StashKey[list]()  # html extras not yet on a report, per item (or per session)
-HIDDEN_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "apikey", "x-api-key", "cookie", "set-cookie",
-})
-HIDDEN_QUERY = frozenset({"apikey", "api_key", "token", "access_token", "refresh_token", "password", "key"})
-BODY_EXCERPT = 4000  # characters of a response body kept as evidence
 
 _KINDS = {"text": "TEXT", "table": "TEXT", "http": "TEXT", "json": "JSON"}  # -> Allure attachment type
 
@@ -90,14 +86,6 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _hide_query(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [(k, MASK if k.lower() in HIDDEN_QUERY else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
-
-
 def _exchange_fields(exchange: Any) -> tuple[str, str, Any, dict, str]:
     """(method, url, status, response headers, body) from a dict, an `Answer` or an httpx.Response."""
     if isinstance(exchange, dict):
@@ -121,17 +109,11 @@ def _exchange_fields(exchange: Any) -> tuple[str, str, Any, dict, str]:
 
 
 def render_http(exchange: Any, *, body_limit: int = BODY_EXCERPT) -> str:
-    """An HTTP exchange as evidence text: method, URL, status, response headers (credentials
-    hidden), an excerpt of the body; scrubbed."""
+    """An HTTP exchange (a dict, an `Answer` or an httpx.Response) as evidence text (`render.http_exchange`)."""
     method, url, status, headers, body = _exchange_fields(exchange)
-    if isinstance(body, (bytes, bytearray)):
-        body = bytes(body).decode("utf-8", errors="replace")
-    body = str(body or "")
-    more = f"\n... ({len(body) - body_limit} more characters)" if len(body) > body_limit else ""
-    lines = [f"{method} {_hide_query(url)}", f"HTTP {status}"]
-    lines += [f"{k}: {'<hidden>' if str(k).lower() in HIDDEN_HEADERS else v}" for k, v in headers.items()]
-    lines += ["", body[:body_limit] + more]
-    return scrub("\n".join(lines))
+    return http_exchange(method, url, status, headers, body, body_limit=body_limit,
+                         request_headers=getattr(exchange, "request_headers", None),
+                         elapsed_ms=getattr(exchange, "elapsed_ms", None))
 
 
 class Evidence:

@@ -1,6 +1,6 @@
 """The PMS API as the runbook reads it: health, version, channel connections, sync batches.
 
-Reads only. Answers are parsed by `parsers`. An answer that itself shows the failure (a schema-drift
+Reads only. Answers are parsed by the resources (`pms_runbook.resources`). An answer that itself shows the failure (a schema-drift
 503, a documented token refusal, no agency) is a `RedFlagAnswer`; anything else that keeps a check
 from reading the target (transport failure, an unparseable body, an undiagnosed 503) is
 `CouldNotCheck` with the reason and the runbook's pointer, never a raw traceback.
@@ -12,10 +12,15 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from pms_runbook import parsers
-from pms_runbook.http import Answer, Target
 from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer, see
+from pms_runbook.resources.answer import BadAnswer, load_json
+from pms_runbook.resources.auth import auth_refusal
+from pms_runbook.resources.channel_manager import Batch, Connection, parse_batch, parse_batch_list, parse_connection_list
+from pms_runbook.resources.errors import no_agency, schema_drift_message
+from pms_runbook.resources.health import Liveness, Readiness, parse_liveness, parse_readiness
+from pms_runbook.resources.version import Version, parse_version
 from pms_runbook.secrets import Secret
+from pms_runbook.transports.http import Answer, Target
 
 CONNECTIONS = "/api/v1/channel-connections/"
 PAGE = 200  # the documented maximum of sync-batches?limit
@@ -27,7 +32,7 @@ def parsed(answer: Answer, parse: Callable):
     """Parse an answer's body or say why it could not be read."""
     try:
         return parse(answer.body)
-    except parsers.BadAnswer as exc:
+    except BadAnswer as exc:
         raise CouldNotCheck(answer.endpoint, f"its answer is not what the PMS sends ({exc.reason}; HTTP "
                             f"{answer.status}): {exc.excerpt!r}") from None
 
@@ -46,7 +51,7 @@ def diagnose_unauthorized(answer: Answer, token: Secret | None, names: Mapping[s
     backend = (names or {}).get("backend", "pms-backend")
     if token is None:
         return "no token was sent (PMS_ADMIN_EMAIL / PMS_ADMIN_PASSWORD / ANON_KEY)"
-    kind = parsers.auth_refusal(answer.body)
+    kind = auth_refusal(answer.body)
     if kind == "expired":
         return ("the token has expired: fetch a fresh one (get_fresh_token.sh); if a fresh one is expired too, "
                 "the gateway's JWT expiry or a clock is wrong (compare `date -u` on the host and the gateway)")
@@ -72,7 +77,7 @@ def failure_shown(answer: Answer, token: Secret | None = None,
     relation or column (F4); with a token sent, a 401 of a documented kind (F3); a 403/400 "no agency".
     """
     if answer.status in (500, 503):
-        drift = parsers.schema_drift_message(answer.body)
+        drift = schema_drift_message(answer.body)
         if drift:
             migration = re.search(r"[\w./-]*\d{14}_[\w-]+\.sql", drift)
             return RedFlagAnswer(
@@ -82,22 +87,14 @@ def failure_shown(answer: Answer, token: Secret | None = None,
     if token is None:
         return None
     # 401, or 403 "Not authenticated" (FastAPI's HTTPBearer varied, §3.3)
-    if answer.status in (401, 403) and parsers.auth_refusal(answer.body):
+    if answer.status in (401, 403) and auth_refusal(answer.body):
         return RedFlagAnswer(
             "F3", case="answer", observed=f"HTTP {answer.status}: {_body(answer)}", endpoint=answer.endpoint,
             status=answer.status, diagnosis=diagnose_unauthorized(answer, token, names))
-    if parsers.no_agency(answer.status, answer.body):
+    if no_agency(answer.status, answer.body):
         return RedFlagAnswer("F3", case="answer-no-agency", observed=f"HTTP {answer.status}: {_body(answer)}",
                              endpoint=answer.endpoint, status=answer.status)
     return None
-
-
-def down_summary(ready: parsers.Readiness | None) -> str:
-    """The components /health/ready reports down, with their errors: 'db: connection refused, ...'."""
-    if ready is None:
-        return "-"
-    return ", ".join(f"{n}: {ready.components[n].error or ready.components[n].status}"
-                     for n in ready.down_components) or "-"
 
 
 def expect_ok(answer: Answer, token: Secret | None = None, names: Mapping[str, str] | None = None) -> Answer:
@@ -130,34 +127,34 @@ class PmsApi:
     def head(self, path: str) -> Answer:
         return self.target.head(path)
 
-    def readiness(self) -> tuple[Answer, parsers.Readiness]:
+    def readiness(self) -> tuple[Answer, Readiness]:
         answer = self.target.get("/health/ready")
         if answer.status not in (200, 503):
             raise CouldNotCheck(answer.endpoint, f"it answered {answered(answer)}, neither 200 nor 503")
-        return answer, parsed(answer, parsers.parse_readiness)
+        return answer, parsed(answer, parse_readiness)
 
-    def liveness(self) -> tuple[Answer, parsers.Liveness]:
+    def liveness(self) -> tuple[Answer, Liveness]:
         answer = self.target.get("/health")
-        return answer, (parsed(answer, parsers.parse_liveness) if answer.status == 200 else None)
+        return answer, (parsed(answer, parse_liveness) if answer.status == 200 else None)
 
-    def version(self) -> tuple[Answer, parsers.Version]:
+    def version(self) -> tuple[Answer, Version]:
         answer = expect_ok(self.target.get("/api/v1/ops/version"), names=self.names)
-        return answer, parsed(answer, parsers.parse_version)
+        return answer, parsed(answer, parse_version)
 
     # --- channel manager (Step 4) ---
     def connections(self, token: Secret, agency_id: str | None = None, *,
-                    max_pages: int = MAX_PAGES) -> list[parsers.Connection]:
+                    max_pages: int = MAX_PAGES) -> list[Connection]:
         """Every connection of the agency (`x-agency-id`, else the token's default agency).
 
         The deployed list is a bare array; an `{items, limit, offset[, total]}` envelope is paged to its end.
         """
-        found: list[parsers.Connection] = []
+        found: list[Connection] = []
         offset = 0
         for _ in range(max_pages):
             params = {"limit": PAGE, "offset": offset} if offset else None
             answer = expect_ok(self.target.get(CONNECTIONS, token=token, headers=agency_header(agency_id),
                                                params=params), token, self.names)
-            page = parsed(answer, parsers.parse_connection_list)
+            page = parsed(answer, parse_connection_list)
             found.extend(page)
             more = _more_pages(answer, len(page), offset)
             if not more:
@@ -168,7 +165,7 @@ class PmsApi:
                             hint="raise batch_pages_max in environments.toml")
 
     def batches_since(self, token: Secret, connection_id: str, since: datetime, *, agency_id: str | None = None,
-                      max_pages: int = MAX_PAGES) -> list[parsers.Batch]:
+                      max_pages: int = MAX_PAGES) -> list[Batch]:
         """Every batch that can be in the window `[since, now]`, newest version of each, page by page.
 
         The API sorts by COALESCE(updated_at_max, created_at_min) DESC (contract §4.4), and a batch in the
@@ -179,7 +176,7 @@ class PmsApi:
         top is read again until it shows only batches untouched since paging began. More than `max_pages`
         pages is "could not check", never a silent cut.
         """
-        seen: dict[str, parsers.Batch] = {}
+        seen: dict[str, Batch] = {}
         order = _Order()
         started = datetime.now(UTC)
         pages = offset = 0
@@ -212,23 +209,23 @@ class PmsApi:
         return list(seen.values())
 
     def _batch_page(self, token: Secret, connection_id: str, agency_id: str | None, limit: int,
-                    offset: int) -> list[parsers.Batch]:
+                    offset: int) -> list[Batch]:
         answer = expect_ok(self.target.get(
             f"/api/v1/channel-connections/{connection_id}/sync-batches",
             params={"limit": limit, "offset": offset, "status": "any"}, token=token,
             headers=agency_header(agency_id)), token, self.names)
-        return parsed(answer, parsers.parse_batch_list)
+        return parsed(answer, parse_batch_list)
 
     def batch_detail(self, token: Secret, connection_id: str, batch_id: str,
-                     agency_id: str | None = None) -> tuple[Answer, parsers.Batch]:
+                     agency_id: str | None = None) -> tuple[Answer, Batch]:
         answer = expect_ok(self.target.get(
             f"/api/v1/channel-connections/{connection_id}/sync-batches/{batch_id}", token=token,
             headers=agency_header(agency_id)), token, self.names)
-        return answer, parsed(answer, parsers.parse_batch)
+        return answer, parsed(answer, parse_batch)
 
     def sync_history(self, token: Secret, connection_ids: list[str], *, hours: float, now: datetime,
                      agency_id: str | None = None, max_pages: int = MAX_PAGES,
-                     errors: dict[str, CouldNotCheck] | None = None) -> dict[str, list[parsers.Batch]]:
+                     errors: dict[str, CouldNotCheck] | None = None) -> dict[str, list[Batch]]:
         """Every connection's batches of the window, fetched concurrently (hundreds of connections).
 
         errors: when given, a connection that cannot be read lands there (id -> why) instead of failing all.
@@ -255,7 +252,7 @@ def agency_header(agency_id: str | None) -> dict[str, str] | None:
     return {"x-agency-id": str(agency_id)} if agency_id else None
 
 
-def _newest(b: parsers.Batch) -> datetime | None:
+def _newest(b: Batch) -> datetime | None:
     """A batch's newest timestamp: it bounds its sort key in either documented order."""
     stamps = [t for t in (b.created_at_min, b.updated_at_max) if t is not None]
     return max(stamps) if stamps else None
@@ -269,7 +266,7 @@ class _Order:
         self.by_key = self.by_created = True
         self.last_key = self.last_created = None
 
-    def add(self, b: parsers.Batch) -> None:
+    def add(self, b: Batch) -> None:
         key = b.updated_at_max or b.created_at_min
         if key is None:
             self.by_key = False
@@ -296,8 +293,8 @@ def _capped(connection_id: str, max_pages: int, read: int) -> CouldNotCheck:
 def _more_pages(answer: Answer, got: int, offset: int) -> bool:
     """An `{items, limit, offset[, total]}` envelope with more behind this page; a bare array is the whole list."""
     try:
-        data = parsers.load_json(answer.body, endpoint=answer.endpoint)
-    except parsers.BadAnswer:
+        data = load_json(answer.body, endpoint=answer.endpoint)
+    except BadAnswer:
         return False
     if not isinstance(data, dict) or got == 0:
         return False

@@ -9,7 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pms_runbook.parsers import Container
+from pms_runbook.resources.containers import Container
 
 PMS_ROLES = ("backend", "admin", "worker")
 # An OOM kill this recent is the present, not history (Docker keeps State.OOMKilled true after the

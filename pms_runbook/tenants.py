@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pms_runbook import batch_sql
-from pms_runbook.batches import BatchWindow, summarize
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.resources.channel_manager import BatchWindow, summarize
 
 API, SQL = "API", "SQL"
 COVERAGE_PROPERTY = "step4_coverage"  # user property of the Step 4 checks: the summary line

@@ -13,15 +13,15 @@ pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-2-health-checks")]
 FLAG = {"db": "D2.3", "redis": "D2.4", "celery": "D2.5"}
 
 @pytest.mark.redflag("D2.1", "G3")
-def test_health_answers_200_to_head(pms, profile_names, evidence):
-    answer = pms.head("/health")
+def test_health_answers_200_to_head(health_head, liveness, profile_names, evidence):
+    answer = health_head
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag(
         "D2.1", observed=f"HTTP {answer.status}; Allow: {answer.headers.get('allow', '-')}", names=profile_names,
         status=answer.status,
     )
     # 200 is not enough: the body must say up (contract §2.1: "up", or the older "healthy" / "ok").
-    got, live = pms.liveness()
+    got, live = liveness
     evidence.attach_http(got)
     assert got.status == 200 and live.alive, red_flag(
         "D2.1", case="down", observed=got.render(300), names=profile_names, status=got.status,

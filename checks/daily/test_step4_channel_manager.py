@@ -10,8 +10,8 @@ its agency and how it was read; a connection that could not be read makes the ch
 """
 import pytest
 
-from pms_runbook.batches import render
 from pms_runbook.redflag import CouldNotCheck, red_flag
+from pms_runbook.resources.channel_manager import render
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-4-channel-manager-sanity-check")]
 

@@ -9,17 +9,17 @@ Golden path 2 (rollback verified) is the same gate with the previous commit as -
 """
 import pytest
 
-from pms_runbook.parsers import commit_matches
-from pms_runbook.pms_api import down_summary
 from pms_runbook.redflag import red_flag
+from pms_runbook.resources.health import down_summary
+from pms_runbook.resources.version import commit_matches
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("01-deployment.md#deployment-process")]
 
 
 @pytest.mark.redflag("G1")
-def test_health_is_200(pms, profile_names, evidence):
+def test_health_is_200(liveness, profile_names, evidence):
     # The profile's names, not the `names` fixture: that takes the Docker snapshot before the deploy settled.
-    answer, live = pms.liveness()
+    answer, live = liveness
     evidence.attach_http(answer)
     assert answer.status == 200, red_flag("G1", case="health", observed=answer.render(300), names=profile_names,
                                           status=answer.status)
@@ -39,8 +39,8 @@ def test_ready_within_the_wait(ready_after_deploy, settings, profile_names, evid
 
 
 @pytest.mark.redflag("G1", "G2", "D1.6")
-def test_api_runs_the_expected_commit(pms, rollout_settled, required_expected_commit, evidence):
-    answer, version = pms.version()
+def test_api_runs_the_expected_commit(rollout_settled, required_expected_commit, api_version, evidence):
+    answer, version = api_version
     evidence.attach_http(answer)
     assert commit_matches(version.source_commit, required_expected_commit), red_flag(
         "G1", observed=f"expected {required_expected_commit}, /api/v1/ops/version source_commit="

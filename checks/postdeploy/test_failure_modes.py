@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pms_runbook import logscan, parsers
-from pms_runbook.gateway import gateway_refusal
 from pms_runbook.pms_api import diagnose_unauthorized
 from pms_runbook.redflag import CouldNotCheck, red_flag
+from pms_runbook.resources.auth import auth_refusal, gateway_refusal
+from pms_runbook.resources.errors import no_agency, schema_drift_message
+from pms_runbook.resources.logs import startup_crash
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-and-fixes")]
 
@@ -46,7 +47,7 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
     crashing = {}
     for c in pms_containers:
         if c.restarting or c.restart_count > 0 or not c.up:
-            hit = logscan.startup_crash(log_tails.get(c.name, []))
+            hit = startup_crash(log_tails.get(c.name, []))
             if hit:
                 crashing[c.name] = hit.line
     for name in crashing:
@@ -58,26 +59,26 @@ def test_no_container_crashes_at_startup(pms_containers, log_tails, evidence):
 
 
 @pytest.mark.redflag("F3")
-def test_api_accepts_the_gateway_token(jwt_verdict, pms, evidence):
+def test_api_accepts_the_gateway_token(jwt_exchange, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
-    gateway, tok, api = jwt_verdict.gateway, jwt_verdict.token, jwt_verdict.api
+    gateway, tok, api = jwt_exchange.gateway, jwt_exchange.token, jwt_exchange.api
     assert tok is not None, red_flag("F3", case="gateway", observed=gateway.render(300),
                                      refusal=gateway_refusal(gateway))
     evidence.attach_http(api)
     claims = (f"token claims: aud={tok.claims.get('aud')} exp={tok.expires_at} "
               f"(expired: {tok.expired(datetime.now(UTC))})")
-    refused = api.status == 401 or (api.status == 403 and parsers.auth_refusal(api.body) is not None)
+    refused = api.status == 401 or (api.status == 403 and auth_refusal(api.body) is not None)
     assert not refused, red_flag(
         "F3", case="refused", status=api.status, diagnosis=diagnose_unauthorized(api, tok.access_token, names),
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
     )
-    agency = parsers.no_agency(api.status, api.body)
+    agency = no_agency(api.status, api.body)
     assert agency is None, red_flag(
         "F3", case="no-agency", agency=agency,
         observed=f"{api.endpoint} -> HTTP {api.status} {api.body[:160].decode(errors='replace')}; {claims}",
     )
     # A schema-drift answer comes from a handler the token got into (F4 owns it); anything else shows nothing.
-    drifted = api.status in (500, 503) and parsers.schema_drift_message(api.body)
+    drifted = api.status in (500, 503) and schema_drift_message(api.body)
     if api.status != 200 and not drifted:
         raise CouldNotCheck("whether the API accepts the gateway's token",
                             f"{api.endpoint} answered {api.status}, which says neither: "
@@ -89,7 +90,7 @@ def test_api_shows_no_schema_drift(schema_probe, pms, evidence):
     names = pms.names  # the profile's (no Docker snapshot for an HTTP check)
     for answer in schema_probe:
         evidence.attach_http(answer)
-    drifted = {a.endpoint: parsers.schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
+    drifted = {a.endpoint: schema_drift_message(a.body) for a in schema_probe if a.status in (500, 503)}
     drifted = {endpoint: message for endpoint, message in drifted.items() if message}
     assert not drifted, red_flag("F4", observed="\n".join(f"{e}: {m}" for e, m in drifted.items()),
                                  names=names)

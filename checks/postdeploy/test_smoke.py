@@ -3,9 +3,9 @@ and refuses a call without one (401 or 403, never 200) on its list, a connection
 its sync-logs."""
 import pytest
 
-from pms_runbook.gateway import token_problem
-from pms_runbook.pms_api import CONNECTIONS, failure_shown
+from pms_runbook.pms_api import failure_shown
 from pms_runbook.redflag import red_flag
+from pms_runbook.resources.auth import token_problem
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("03-auth.md#token-validation-apikey-header")]
 
@@ -19,8 +19,8 @@ def test_a_token_is_acquired(token_answer, evidence):
 
 
 @pytest.mark.redflag("G4", "F3")
-def test_channel_manager_accepts_the_bearer_token_alone(pms, token, evidence):
-    answer = pms.target.get(CONNECTIONS, token=token)
+def test_channel_manager_accepts_the_bearer_token_alone(bearer_answer, pms, token, evidence):
+    answer = bearer_answer
     evidence.attach_http(answer)
     shown = failure_shown(answer, token, pms.names)
     # The answer's own red flag (F3, F4), if it shows one, gives the fix and the link.

@@ -61,7 +61,7 @@ def _number(kind: type, v: Any) -> Any:
 
 
 def _commit(v: Any) -> str:
-    from pms_runbook.parsers import validate_expected_commit
+    from pms_runbook.resources.version import validate_expected_commit
 
     try:
         return validate_expected_commit(str(v))

@@ -57,10 +57,10 @@ def test_checks_write_nothing_and_change_no_container(lab_state, run_suite):
 
 def test_db_session_is_read_only_even_with_a_writable_role(lab_state):
     """The suite's session refuses writes by itself: even given the superuser's DSN, not just its own role."""
-    from pms_runbook import sql
     from pms_runbook.secrets import Secret
+    from pms_runbook.transports.sql import connect_readonly
 
-    conn = sql.connect_readonly(Secret(lab_state.host_dsn()))
+    conn = connect_readonly(Secret(lab_state.host_dsn()))
     try:
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("UPDATE channel_connections SET status = status")

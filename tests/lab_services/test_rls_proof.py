@@ -9,9 +9,10 @@ import psycopg
 import pytest
 
 from lab import migrate, seed
-from pms_runbook import sql
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.resources import database
 from pms_runbook.secrets import Secret
+from pms_runbook.transports import sql
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +41,8 @@ def rls_db(scratch) -> Iterator[tuple[psycopg.Connection, str, callable]]:
 def _retention_or_reason(session) -> str:
     with session() as ro:
         try:
-            r = sql.retention(ro, 90)
-            trend = sql.failure_trend(ro, 24)
+            r = database.retention(ro, 90)
+            trend = database.failure_trend(ro, 24)
             return f"seen {r.newest is not None} {len(trend.rows)}"
         except CouldNotCheck as exc:
             return str(exc)
@@ -53,8 +54,8 @@ def test_the_role_sql_makes_every_rls_table_readable(rls_db):
                         "c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'").fetchone()[0]
     with session() as ro:
         assert sql.hidden_tables(ro) == (frozenset(), role)
-        assert sql.retention(ro, 90).newest is not None and sql.failure_trend(ro, 24).rows
-        assert sql.applied_migrations(ro)
+        assert database.retention(ro, 90).newest is not None and database.failure_trend(ro, 24).rows
+        assert database.applied_migrations(ro)
 
 
 @pytest.mark.parametrize(("change", "hidden"), [
@@ -86,9 +87,9 @@ def test_rls_by_hand_on_connections_blinds_only_the_sql_that_reads_it(rls_db):
     conn, role, session = rls_db
     conn.execute(f"DROP POLICY {role}_read ON public.channel_connections")
     with session() as ro:
-        assert sql.retention(ro, 90).newest is not None  # reads channel_sync_logs only
+        assert database.retention(ro, 90).newest is not None  # reads channel_sync_logs only
         with pytest.raises(CouldNotCheck, match="public.channel_connections"):
-            sql.failure_trend(ro, 24)  # names each connection from channel_connections
+            database.failure_trend(ro, 24)  # names each connection from channel_connections
 
 
 def test_row_security_off_on_the_role_is_could_not_check_too(rls_db):
@@ -99,4 +100,4 @@ def test_row_security_off_on_the_role_is_could_not_check_too(rls_db):
     with session() as ro:
         sql._hidden[ro] = (frozenset(), role)  # as if the proof had passed: the refusal itself is caught
         with pytest.raises(CouldNotCheck, match="row-level security hides rows of public.channel_sync_logs"):
-            sql.retention(ro, 90)
+            database.retention(ro, 90)

@@ -13,10 +13,10 @@ import pytest
 
 from lab import records
 from pms_runbook import batch_sql, tenants
-from pms_runbook.batches import summarize
-from pms_runbook.http import Target, Timeouts
 from pms_runbook.pms_api import PmsApi
+from pms_runbook.resources.channel_manager import summarize
 from pms_runbook.secrets import Secret
+from pms_runbook.transports.http import Target, Timeouts
 from tests.lab_services.conftest import make_token
 
 TAG = "test-tenants"

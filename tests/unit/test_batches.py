@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pms_runbook import parsers as P
-from pms_runbook.batches import BatchWindow, render, summarize
+from pms_runbook.resources.channel_manager import Batch, BatchWindow, parse_batch_list, render, summarize
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
@@ -18,7 +17,7 @@ NOW = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
 def batch(i, status, *, hours_ago=None, updated_hours_ago=None, other=0, **counts):
     sc = {"triggered": 0, "running": 0, "success": 0, "failed": 0, "other": other}
     sc.update(counts)
-    return P.Batch(
+    return Batch(
         batch_id=f"b{i}", connection_id="c", batch_status=status, status_counts=sc,
         created_at_min=NOW - timedelta(hours=hours_ago) if hours_ago is not None else None,
         updated_at_max=NOW - timedelta(hours=updated_hours_ago) if updated_hours_ago is not None else None,
@@ -26,7 +25,7 @@ def batch(i, status, *, hours_ago=None, updated_hours_ago=None, other=0, **count
 
 
 def test_recorded_list_window():
-    batches = P.parse_batch_list((DATA / "batches_items.json").read_bytes())
+    batches = parse_batch_list((DATA / "batches_items.json").read_bytes())
     w = summarize(batches, now=NOW, hours=24)
     # success at 09:00 and failed at 03:00 are in; the running batch of 2026-01-04 21:00 is out
     assert (w.total, w.failed, w.running, w.success) == (2, 1, 0, 1)
@@ -80,7 +79,7 @@ def test_window_edges_and_hours():
 
 
 def test_render():
-    batches = P.parse_batch_list((DATA / "batches_items.json").read_bytes())
+    batches = parse_batch_list((DATA / "batches_items.json").read_bytes())
     text = render(summarize(batches, now=NOW))
     lines = text.splitlines()
     assert lines[0].startswith("2 batch(es) in the last 24 h (failed 1, running 0, success 1")

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from pms_runbook import parsers
-from pms_runbook.http import Target, Timeouts
 from pms_runbook.pms_api import expect_ok
 from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer
+from pms_runbook.resources.health import parse_liveness
 from pms_runbook.secrets import Secret
+from pms_runbook.transports.http import Target, Timeouts
 from tests.unit.test_hostile_targets import ClosedPort, _env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,7 +236,7 @@ def test_a_red_flag_answer_survives_pickling():  # xdist ships exceptions betwee
 @pytest.mark.parametrize("status,alive", [("up", True), ("healthy", True), ("ok", True), ("OK", True),
                                           ("down", False), ("degraded", False), ("starting", False)])
 def test_health_bodies(status, alive):
-    assert parsers.parse_liveness({"status": status}).alive is alive
+    assert parse_liveness({"status": status}).alive is alive
 
 
 # --------------------------------------------------------------------------- the checks, end to end

@@ -6,7 +6,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pms_runbook import logscan as L
+from pms_runbook.resources import logs as L
 from pms_runbook.secrets import Secret
 
 DATA = Path(__file__).parent / "data"

@@ -1,8 +1,8 @@
 """Read-only by construction: the HTTP target and the Docker probe refuse anything that could change a target."""
 import pytest
 
-from pms_runbook import docker_probe
-from pms_runbook.http import Target, Timeouts
+from pms_runbook.transports.docker import exec_read
+from pms_runbook.transports.http import Target, Timeouts
 
 
 @pytest.mark.parametrize("method, path", [("POST", "/api/v1/channel-connections/x/sync"), ("DELETE", "/x"),
@@ -17,4 +17,4 @@ def test_http_target_refuses_writes(method, path):
                                  ["rm", "-rf", "/"], ["getent", "passwd"]])
 def test_docker_exec_refuses_all_but_getent_hosts(cmd):
     with pytest.raises(ValueError, match="not a read command"):
-        docker_probe.exec_read(None, "pms-backend", cmd)
+        exec_read(None, "pms-backend", cmd)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pms_runbook import catalogue, config, roles
-from pms_runbook.parsers import parse_container
+from pms_runbook.resources.containers import parse_container
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 ADMIN = ("pms-admin", "pms-admin-frontend")

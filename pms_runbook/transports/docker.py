@@ -1,18 +1,17 @@
-"""Docker as the runbook reads it: `docker ps`, `docker inspect`, `docker logs`, `docker exec <read command>`.
+"""The Docker transport: the engine at a DOCKER_HOST-style URL (unix://, tcp://, ssh://), read-only.
 
 Inspect, list, logs and exec of read-only commands only; nothing here starts, stops or changes a
-container or a network.
+container or a network. It hands back the engine's raw answers (inspect JSON, log lines); parsing
+them is `pms_runbook.resources.containers`'s job.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import docker
 import requests
 from docker.utils.socket import frames_iter
 
-from pms_runbook import parsers
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.secrets import scrub
 
@@ -35,37 +34,18 @@ def connect(url: str | None, timeout: float = 10.0) -> docker.DockerClient:
                             f"reachable: {scrub(str(exc))[:200]}") from None
 
 
-@dataclass(frozen=True)
-class ContainerSet:
-    containers: tuple
-
-    def named(self, name: str):
-        return next((c for c in self.containers if c.name == name), None)
-
-    def matching(self, prefix: str) -> ContainerSet:
-        """Containers whose name is the prefix or starts with it (pms-worker matches pms-worker-v2)."""
-        return ContainerSet(tuple(c for c in self.containers if c.name == prefix or c.name.startswith(prefix)))
-
-    @property
-    def up(self) -> list:
-        return [c for c in self.containers if c.up]
-
-    def table(self) -> str:
-        return parsers.format_table(list(self.containers)) if self.containers else "(no container)"
-
-
-def snapshot(client: docker.DockerClient) -> ContainerSet:
-    """`docker ps -a` with the inspect details of each container."""
+def list_attrs(client: docker.DockerClient) -> list[dict]:
+    """`docker ps -a`, as the inspect JSON of each container."""
     try:
-        return ContainerSet(tuple(parsers.parse_container(c.attrs)
-                                  for c in client.containers.list(all=True, ignore_removed=True)))
+        return [c.attrs for c in client.containers.list(all=True, ignore_removed=True)]
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CouldNotCheck("docker ps", f"the Docker engine failed: {scrub(str(exc))[:200]}") from None
 
 
-def inspect(client: docker.DockerClient, name: str):
+def inspect_attrs(client: docker.DockerClient, name: str) -> dict | None:
+    """`docker inspect <name>`, or None when there is no such container."""
     try:
-        return parsers.parse_container(client.containers.get(name).attrs)
+        return client.containers.get(name).attrs
     except docker.errors.NotFound:
         return None
     except (docker.errors.DockerException, requests.RequestException) as exc:

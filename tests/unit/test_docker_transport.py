@@ -2,8 +2,8 @@
 import docker
 import pytest
 
-from pms_runbook import docker_probe
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.transports.docker import connect
 
 
 @pytest.mark.parametrize("given, env", [("ssh://ops@vps.invalid", None), ("local", "ssh://ops@vps.invalid")])
@@ -20,10 +20,10 @@ def test_ssh_docker_host_uses_the_ssh_client(monkeypatch, given, env):
     monkeypatch.setattr(docker, "DockerClient", FakeClient)
     if env:
         monkeypatch.setenv("DOCKER_HOST", env)
-    docker_probe.connect(given)
+    connect(given)
     assert seen == {"base_url": "ssh://ops@vps.invalid", "use_ssh_client": True}
 
 
 def test_unreachable_engine_is_could_not_check():
     with pytest.raises(CouldNotCheck, match="could not check Docker because the Docker engine at tcp://127.0.0.1:9"):
-        docker_probe.connect("tcp://127.0.0.1:9", timeout=2)
+        connect("tcp://127.0.0.1:9", timeout=2)

@@ -1,4 +1,4 @@
-"""HTTP to a PMS host: GET/HEAD only, every call bounded, every failure turned into "could not check".
+"""The HTTP transport to a PMS host: GET/HEAD only, every call bounded, every failure turned into "could not check".
 
 An `Answer` keeps the whole exchange (redacted when rendered) so that a check can attach it as
 evidence. A transport failure never escapes as a raw httpx traceback: it becomes `CouldNotCheck`
@@ -10,15 +10,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.render import BODY_EXCERPT, http_exchange
 from pms_runbook.secrets import Secret, scrub
 
 MAX_BODY = 5 * 1024 * 1024  # a health answer is bytes; megabytes mean something is wrong
-HIDDEN_HEADERS = {"authorization", "apikey", "cookie", "set-cookie", "x-api-key"}
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,10 @@ class Answer:
 
         return json.loads(self.body)
 
-    def render(self, body_limit: int = 4000) -> str:
-        """The exchange as text for evidence: no credentials, secrets scrubbed."""
-        req = "\n".join(
-            f"> {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.request_headers.items()
-        )
-        resp = "\n".join(
-            f"< {k}: {'<hidden>' if k.lower() in HIDDEN_HEADERS else v}" for k, v in self.headers.items()
-        )
-        body = self.body[:body_limit].decode("utf-8", errors="replace")
-        more = f"\n... ({len(self.body) - body_limit} more bytes)" if len(self.body) > body_limit else ""
-        text = f"> {self.method} {self.url}\n{req}\n< HTTP {self.status} ({self.elapsed_ms:.0f} ms)\n{resp}\n\n{body}{more}"
-        return scrub(text)
+    def render(self, body_limit: int = BODY_EXCERPT) -> str:
+        """The exchange as evidence text (`pms_runbook.render`: credentials hidden, secrets scrubbed)."""
+        return http_exchange(self.method, self.url, self.status, self.headers, self.body,
+                             request_headers=self.request_headers, elapsed_ms=self.elapsed_ms, body_limit=body_limit)
 
 
 # ---------------------------------------------------------------- the total deadline, down to each socket call
@@ -137,7 +130,8 @@ def _bound_by_deadline(client: httpx.Client) -> None:
 class Target:
     """One PMS host (API, admin or auth gateway) reached over HTTP with bounded timeouts."""
 
-    def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False):
+    def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False,
+                 silent_hosts: dict[str, str] | None = None):
         self.base_url = base_url.rstrip("/")
         self.name = name
         self.timeouts = timeouts
@@ -148,7 +142,15 @@ class Target:
         _bound_by_deadline(self._client)
         # Once the host has let a request time out, later checks say so at once instead of each
         # waiting out its own timeout: a black-holed target costs one timeout, not one per check.
-        self.silent: str | None = None
+        # The memory is per host (scheme://host:port), shared by the run's Targets when given.
+        self._silent_hosts = {} if silent_hosts is None else silent_hosts
+        parts = urlsplit(self.base_url)
+        self._host = f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def silent(self) -> str | None:
+        """Why this target's host is known silent (a request of the run timed out), else None."""
+        return self._silent_hosts.get(self._host)
 
     def close(self) -> None:
         self._client.close()
@@ -178,7 +180,7 @@ class Target:
             return self._exchange(method, path, url, hdrs, **kwargs)
         except CouldNotCheck as exc:
             if exc.because.startswith(("no answer within", "no connection within")):  # silence, not a refusal
-                self.silent = exc.because
+                self._silent_hosts.setdefault(self._host, exc.because)
             raise
 
     def _exchange(self, method: str, path: str, url: str, hdrs: dict, **kwargs) -> Answer:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import secrets
+from pms_runbook import secrets
 
 __all__ = [
     "CONNECTION_ERROR",
@@ -231,3 +231,15 @@ def format_hits(hits: Iterable[Hit], *, limit: int = 20) -> str:
     if len(hits) > limit:
         out.append(f"... and {len(hits) - limit} more")
     return "\n".join(out)
+
+
+class WorkerLog:
+    """The worker's log tail, judged from its last (re)connect on: older errors are history, not the present."""
+
+    RECOVERY = ("Connected to redis://", " ready.")
+
+    def __init__(self, lines: list[str]):
+        start = max((i for i, line in enumerate(lines) if any(m in line for m in self.RECOVERY)), default=-1)
+        self.lines = lines
+        self.current = lines[start + 1:]
+        self.trouble = worker_trouble(self.current)

@@ -9,7 +9,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pms_runbook import parsers as P
+from pms_runbook.resources.answer import EXCERPT_CHARS, MAX_BODY_BYTES, BadAnswer, parse_timestamp
+from pms_runbook.resources.auth import Token, parse_token_response
+from pms_runbook.resources.channel_manager import (
+    Batch,
+    Connection,
+    parse_batch,
+    parse_batch_list,
+    parse_connection,
+    parse_connection_list,
+)
+from pms_runbook.resources.containers import Container, parse_container
+from pms_runbook.resources.errors import ErrorBody, parse_error_body, schema_drift_message
+from pms_runbook.resources.health import Liveness, Readiness, parse_liveness, parse_readiness
+from pms_runbook.resources.version import Version, commit_matches, parse_version, validate_expected_commit
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,20 +43,20 @@ def _isolated_secret_registry():
 
 # parser, result check, recorded samples of its documented shapes
 PARSERS = [
-    (P.parse_liveness, lambda r: isinstance(r, P.Liveness), ["health_up.json", "health_ok.json"]),
-    (P.parse_readiness, lambda r: isinstance(r, P.Readiness),
+    (parse_liveness, lambda r: isinstance(r, Liveness), ["health_up.json", "health_ok.json"]),
+    (parse_readiness, lambda r: isinstance(r, Readiness),
      ["ready_prod_up.json", "ready_two_workers.json", "ready_legacy_degraded.json", "ready_flat_healthy.json"]),
-    (P.parse_version, lambda r: isinstance(r, P.Version), ["version_prod.json", "version_march.json"]),
-    (P.parse_connection_list, lambda r: isinstance(r, list) and all(isinstance(c, P.Connection) for c in r),
+    (parse_version, lambda r: isinstance(r, Version), ["version_prod.json", "version_march.json"]),
+    (parse_connection_list, lambda r: isinstance(r, list) and all(isinstance(c, Connection) for c in r),
      ["connections_array.json", "connections_items.json"]),
-    (P.parse_connection, lambda r: isinstance(r, P.Connection), []),
-    (P.parse_batch_list, lambda r: isinstance(r, list) and all(isinstance(b, P.Batch) for b in r),
+    (parse_connection, lambda r: isinstance(r, Connection), []),
+    (parse_batch_list, lambda r: isinstance(r, list) and all(isinstance(b, Batch) for b in r),
      ["batches_items.json", "batches_array.json"]),
-    (P.parse_batch, lambda r: isinstance(r, P.Batch), ["batch_detail.json"]),
-    (P.parse_token_response, lambda r: isinstance(r, P.Token), ["token_ok.json"]),
-    (P.parse_error_body, lambda r: isinstance(r, P.ErrorBody),
+    (parse_batch, lambda r: isinstance(r, Batch), ["batch_detail.json"]),
+    (parse_token_response, lambda r: isinstance(r, Token), ["token_ok.json"]),
+    (parse_error_body, lambda r: isinstance(r, ErrorBody),
      ["error_schema_detail_obj.json", "error_host_not_allowed.json"]),
-    (P.parse_container, lambda r: isinstance(r, P.Container),
+    (parse_container, lambda r: isinstance(r, Container),
      ["inspect_backend_running.json", "inspect_backend_restarting.json"]),
 ]
 IDS = [p[0].__name__ for p in PARSERS]
@@ -53,9 +66,9 @@ def total(parser, check, body, **kw):
     """The property under test."""
     try:
         result = parser(body, **kw)
-    except P.BadAnswer as e:
+    except BadAnswer as e:
         assert isinstance(e.reason, str) and isinstance(e.excerpt, str)
-        assert len(e.excerpt) <= P.EXCERPT_CHARS
+        assert len(e.excerpt) <= EXCERPT_CHARS
         return None
     assert check(result), result
     return result
@@ -167,9 +180,9 @@ def test_recorded_samples_parse(parser, check, samples):
 @pytest.mark.parametrize("parser,check,samples", PARSERS, ids=IDS)
 def test_huge_and_hostile_bodies(parser, check, samples):
     six_mb = b'{"status": "up", "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}'
-    with pytest.raises(P.BadAnswer, match="limit"):
+    with pytest.raises(BadAnswer, match="limit"):
         parser(six_mb)
-    with pytest.raises(P.BadAnswer, match="limit"):
+    with pytest.raises(BadAnswer, match="limit"):
         parser(six_mb.decode())
     for hostile in (b"[" * 200_000, b'{"a":' * 100_000, b"1" * 5000, b"NaN", b'{"status": Infinity}',
                     b'\xef\xbb\xbf{"status": "up"}', "\ud800".encode("utf-8", "surrogatepass"), b"\x00" * 1000):
@@ -185,30 +198,30 @@ def test_large_but_legal_list_is_parsed_in_bounded_time():
 
     item = json.loads((DATA / "batches_array.json").read_text())[0]
     body = json.dumps({"items": [dict(item, batch_id=f"b{i}") for i in range(5000)], "limit": 5000}).encode()
-    assert len(body) < P.MAX_BODY_BYTES
+    assert len(body) < MAX_BODY_BYTES
     t0 = time.perf_counter()
-    assert len(P.parse_batch_list(body)) == 5000
+    assert len(parse_batch_list(body)) == 5000
     assert time.perf_counter() - t0 < 2.0
 
 
 @FUZZ
 @given(value=json_values | st.binary(max_size=200) | st.text(max_size=200))
 def test_schema_drift_message_never_raises(value):
-    out = P.schema_drift_message(value)
+    out = schema_drift_message(value)
     assert out is None or isinstance(out, str)
 
 
 @FUZZ
 @given(deployed=st.none() | st.text(max_size=50), expected=st.text(max_size=50))
 def test_commit_matches_is_total(deployed, expected):
-    assert P.commit_matches(deployed, expected) in (True, False)
+    assert commit_matches(deployed, expected) in (True, False)
 
 
 @FUZZ
 @given(s=st.text(max_size=80))
 def test_validate_expected_commit_is_value_error_or_hex(s):
     try:
-        v = P.validate_expected_commit(s)
+        v = validate_expected_commit(s)
     except ValueError:
         return
     assert 7 <= len(v) <= 64 and all(c in "0123456789abcdef" for c in v)
@@ -218,7 +231,7 @@ def test_validate_expected_commit_is_value_error_or_hex(s):
 @given(value=st.text(max_size=80) | st.integers() | st.none())
 def test_parse_timestamp_is_datetime_none_or_value_error(value):
     try:
-        dt = P.parse_timestamp(value)
+        dt = parse_timestamp(value)
     except (ValueError, OverflowError):
         return
     assert dt is None or dt.tzinfo is not None
