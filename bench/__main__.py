@@ -206,8 +206,8 @@ def bench_step4(connections: int = 500, one_way_ms: float = 20) -> None:
     """Step 4 over 500 connections: concurrent (16) against one request at a time, same run, on loopback
     and through a 20 ms one-way (40 ms round trip) link."""
     from lab.state import LabState
-    from pms_runbook.pms_api import PmsApi
     from pms_runbook.resources.auth import parse_token_response, request_token
+    from pms_runbook.resources.pms_api import PmsApi
     from pms_runbook.secrets import Secret
     from pms_runbook.transports.http import Target, Timeouts
 

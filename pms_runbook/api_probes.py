@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pms_runbook.pms_api import CONNECTIONS, PmsApi, expect_ok, parsed
 from pms_runbook.probes import Spec
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.resources.auth import Token, gateway_refusal, parse_token_response, request_token
 from pms_runbook.resources.channel_manager import parse_connection_list
+from pms_runbook.resources.pms_api import CONNECTIONS, PmsApi, expect_ok, parsed
 from pms_runbook.resources.version import Version, parse_version
 from pms_runbook.transports.http import Answer, Target
 

@@ -7,8 +7,8 @@ import pytest
 
 from pms_runbook.catalogue import RUNBOOK_NAMES
 from pms_runbook.redflag import red_flag
+from pms_runbook.resources.roles import ghosts
 from pms_runbook.resources.version import commit_matches
-from pms_runbook.roles import ghosts
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-1-verify-containers--deployed-commit")]
 

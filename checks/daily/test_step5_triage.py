@@ -9,7 +9,7 @@ import pytest
 
 from pms_runbook.redflag import red_flag
 from pms_runbook.resources.containers import ContainerSet
-from pms_runbook.roles import DB_HOST, describe_networks, network_findings
+from pms_runbook.resources.roles import DB_HOST, describe_networks, network_findings
 
 pytestmark = [pytest.mark.daily, pytest.mark.runbook("step-5-quick-issue-triage-if-red-flags-found")]
 

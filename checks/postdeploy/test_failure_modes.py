@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pms_runbook.pms_api import diagnose_unauthorized
 from pms_runbook.redflag import CouldNotCheck, red_flag
 from pms_runbook.resources.auth import auth_refusal, gateway_refusal
 from pms_runbook.resources.errors import no_agency, schema_drift_message
 from pms_runbook.resources.logs import startup_crash
+from pms_runbook.resources.pms_api import diagnose_unauthorized
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("top-5-failure-modes-and-fixes")]
 
 
 @pytest.mark.redflag("F1")
 def test_no_db_dns_or_network_disconnect(readiness, names, containers, resolve_in_backend):
-    from pms_runbook.roles import DB_HOST, describe_networks, network_findings  # F1's own plumbing
+    from pms_runbook.resources.roles import DB_HOST, describe_networks, network_findings  # F1's own plumbing
 
     _, ready = readiness
     db = ready.components.get("db")

@@ -3,9 +3,9 @@ and refuses a call without one (401 or 403, never 200) on its list, a connection
 its sync-logs."""
 import pytest
 
-from pms_runbook.pms_api import failure_shown
 from pms_runbook.redflag import red_flag
 from pms_runbook.resources.auth import token_problem
+from pms_runbook.resources.pms_api import failure_shown
 
 pytestmark = [pytest.mark.postdeploy, pytest.mark.runbook("03-auth.md#token-validation-apikey-header")]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pms_runbook.tenants import COVERAGE_PROPERTY
+from pms_runbook.resources.tenants import COVERAGE_PROPERTY
 
 from .state import Run
 from .verdict import blind_spots, not_checked_by_reason

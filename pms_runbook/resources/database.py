@@ -1,4 +1,5 @@
-"""The database as Step 6 and the nightly checks read it: retention, stale logs, failure trend, migrations.
+"""The database as Step 4, Step 6 and the nightly checks read it: retention, stale logs, failure trend,
+migrations, and Step 4's view of every tenant (agencies, memberships, active connections, their batches).
 
 The SQL is index-friendly (channel_sync_logs may hold millions of rows) and goes through
 `pms_runbook.transports.sql.query` (read-only session, statement timeout, row-level security proved).
@@ -12,6 +13,7 @@ import psycopg
 
 from pms_runbook import render
 from pms_runbook.probes import Spec
+from pms_runbook.resources.channel_manager import Batch
 from pms_runbook.transports.sql import connect_readonly, query
 
 
@@ -103,3 +105,102 @@ def failure_trend(conn: psycopg.Connection, hours: float = 24) -> FailureTrend:
     rows = query(conn, FAILURE_TREND_SQL, (hours,))
     return FailureTrend(tuple((f"{cid} ({channel or 'no connection row'}, agency {agency or '?'})", failed, total)
                               for cid, channel, agency, failed, total in rows))
+
+
+# Step 4 through the read-only database.
+# For the agencies the ops user is not a member of, the API shows nothing; the database shows all. The batch
+# figures are computed here the way the API computes them (contract §4.4/§4.5): rows grouped by batch_id
+# (rows without one are not batches), `queued` counted as triggered, anything outside the five lifecycle
+# statuses as other, batch_status by precedence failed > running > success > unknown, and a batch in the
+# window by its created_at_min. One query for all connections, driven by the (connection_id, created_at)
+# index: it never scans the table's history.
+
+
+@dataclass(frozen=True)
+class DbConnection:
+    id: str
+    agency_id: str
+    agency_name: str | None
+    status: str | None
+
+
+MEMBERSHIPS_SQL = """
+SELECT tm.agency_id, a.name, tm.role
+FROM public.team_members tm LEFT JOIN public.agencies a ON a.id = tm.agency_id
+WHERE tm.user_id = %s::uuid
+ORDER BY tm.created_at, tm.agency_id
+"""
+
+CONNECTIONS_SQL = """
+SELECT c.id, c.agency_id, a.name, c.status
+FROM public.channel_connections c LEFT JOIN public.agencies a ON a.id = c.agency_id
+WHERE c.deleted_at IS NULL
+ORDER BY a.name, c.agency_id, c.created_at, c.id
+"""
+
+# Candidate batches are those with a row created in the window; a batch that began before the window is
+# dropped by the HAVING (its created_at_min is older), exactly as the API's window leaves it out.
+BATCHES_SQL = """
+WITH recent AS (
+    SELECT DISTINCT l.connection_id, l.batch_id
+    FROM public.channel_sync_logs l
+    WHERE l.connection_id = ANY(%(cids)s::uuid[]) AND l.created_at >= %(since)s AND l.batch_id IS NOT NULL
+), counts AS (
+    SELECT l.connection_id, l.batch_id,
+           count(*) FILTER (WHERE l.status IN ('triggered', 'queued')) AS triggered,
+           count(*) FILTER (WHERE l.status = 'running') AS running,
+           count(*) FILTER (WHERE l.status = 'success') AS success,
+           count(*) FILTER (WHERE l.status = 'failed') AS failed,
+           count(*) FILTER (WHERE l.status IS NULL OR l.status NOT IN
+                            ('triggered', 'queued', 'running', 'success', 'failed')) AS other,
+           count(*) AS total, min(l.created_at) AS created_at_min, max(l.updated_at) AS updated_at_max
+    FROM public.channel_sync_logs l JOIN recent r ON r.connection_id = l.connection_id AND r.batch_id = l.batch_id
+    GROUP BY l.connection_id, l.batch_id
+    HAVING min(l.created_at) >= %(since)s
+)
+SELECT connection_id, batch_id, triggered, running, success, failed, other, created_at_min, updated_at_max,
+       CASE WHEN failed > 0 THEN 'failed'
+            WHEN running + triggered > 0 THEN 'running'
+            WHEN total > 0 AND success = total THEN 'success'
+            ELSE 'unknown' END
+FROM counts
+"""
+
+FAILED_OPERATIONS_SQL = """
+SELECT batch_id, operation_type, status, updated_at, error
+FROM public.channel_sync_logs
+WHERE connection_id = %s::uuid AND batch_id = ANY(%s::uuid[])
+ORDER BY created_at, operation_type
+"""
+
+
+def memberships(conn: psycopg.Connection, user_id: str) -> list[tuple[str, str | None, str]]:
+    """The user's agencies, first membership first: (agency_id, name, role)."""
+    return [(str(a), name, role) for a, name, role in query(conn, MEMBERSHIPS_SQL, (user_id,))]
+
+
+def connections(conn: psycopg.Connection) -> list[DbConnection]:
+    """Every live (not soft-deleted) channel connection of every agency."""
+    return [DbConnection(str(cid), str(agency), name, status) for cid, agency, name, status
+            in query(conn, CONNECTIONS_SQL)]
+
+
+def batches(conn: psycopg.Connection, connection_ids: list[str], since: datetime) -> dict[str, list[Batch]]:
+    """connection id -> its batches of the window, in the API's shape (every given id is a key)."""
+    found: dict[str, list[Batch]] = {cid: [] for cid in connection_ids}
+    if not connection_ids:
+        return found
+    for cid, bid, trig, run, ok, failed, other, cmin, umax, status in query(
+            conn, BATCHES_SQL, {"cids": connection_ids, "since": since}):
+        found.setdefault(str(cid), []).append(Batch(
+            batch_id=str(bid), connection_id=str(cid), batch_status=status,
+            status_counts={"triggered": trig, "running": run, "success": ok, "failed": failed, "other": other},
+            created_at_min=cmin, updated_at_max=umax))
+    return found
+
+
+def failed_operations(conn: psycopg.Connection, connection_id: str, batch_ids: list[str]) -> str:
+    """The operations of the given batches, as evidence text (the SQL twin of the batch detail)."""
+    rows = query(conn, FAILED_OPERATIONS_SQL, (connection_id, batch_ids))
+    return "\n".join(f"batch {bid}  {op}  {status}  updated {updated}  {error or ''}".rstrip()
+                     for bid, op, status, updated, error in rows) or "no operation"

@@ -1,6 +1,6 @@
 """Step 4 over every tenant, against the lab's backend on a throwaway PostgreSQL.
 
-The SQL twin of the batch list (pms_runbook.batch_sql) must give the API's figures for the same window,
+The SQL twin of the batch list (pms_runbook.resources.database) must give the API's figures for the same window,
 edge cases included; `tenants.gather` must read every active connection of the three seeded agencies,
 the ops user's two through the API with x-agency-id and the third through SQL.
 """
@@ -12,9 +12,9 @@ import psycopg
 import pytest
 
 from lab import records
-from pms_runbook import batch_sql, tenants
-from pms_runbook.pms_api import PmsApi
+from pms_runbook.resources import database, tenants
 from pms_runbook.resources.channel_manager import summarize
+from pms_runbook.resources.pms_api import PmsApi
 from pms_runbook.secrets import Secret
 from pms_runbook.transports.http import Target, Timeouts
 from tests.lab_services.conftest import make_token
@@ -61,7 +61,7 @@ def test_sql_batches_are_the_apis_figures_for_the_same_window(pms, ro, edge_case
     since = now - timedelta(hours=24)
     ids = [str(c) for c in lab.seeded.active_connection_ids]
     api = pms.sync_history(token, ids, hours=24, now=now)
-    sql = batch_sql.batches(ro, ids, since)
+    sql = database.batches(ro, ids, since)
     for cid in ids:
         in_window = [b for b in api[cid] if b.when and b.when >= since]
         assert sorted(map(_key, in_window)) == sorted(map(_key, sql[cid])), cid

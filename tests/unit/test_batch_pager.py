@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pms_runbook.pms_api import FIRST_PAGE, PAGE, PmsApi
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.resources.channel_manager import summarize
+from pms_runbook.resources.pms_api import FIRST_PAGE, PAGE, PmsApi
 from pms_runbook.secrets import Secret
 from pms_runbook.transports.http import Target, Timeouts
 

@@ -2,7 +2,7 @@
 
 Two levels, both against throwaway servers on 127.0.0.1 (never the lab, never Docker):
 
-- the plumbing: `pms_api.expect_ok` / `failure_shown` on real HTTP answers of every documented shape
+- the plumbing: `resources.pms_api.expect_ok` / `failure_shown` on real HTTP answers of every documented shape
   (contract §2.1, §3.2, §3.3, §5.1, §11 item 24; every [CONFLICT] variant), and on undocumented
   look-alikes, which stay "could not check";
 - the checks: the real selections (`daily or postdeploy`, staging profile, docker = "none") in a
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from pms_runbook.pms_api import expect_ok
 from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer
 from pms_runbook.resources.health import parse_liveness
+from pms_runbook.resources.pms_api import expect_ok
 from pms_runbook.secrets import Secret
 from pms_runbook.transports.http import Target, Timeouts
 from tests.unit.test_hostile_targets import ClosedPort, _env

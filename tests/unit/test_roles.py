@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pms_runbook import catalogue, config, roles
+from pms_runbook import catalogue, config
+from pms_runbook.resources import roles
 from pms_runbook.resources.containers import parse_container
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 The ops user's token acts for one agency at a time (contract §3.2). Its agencies come from the read-only
 database (`team_members` by the token's `sub`); each is read through the API with `x-agency-id`. The active
-connections of every other agency are read through the database (`batch_sql`), with the same figures. The
+connections of every other agency are read through the database (`resources.database`), with the same figures. The
 database also cross-checks the API: an active connection of a member agency that the API did not list is
 named. A connection that neither could read is kept with the reason, never dropped.
 """
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pms_runbook import batch_sql
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.resources import database
 from pms_runbook.resources.channel_manager import BatchWindow, summarize
 
 API, SQL = "API", "SQL"
@@ -118,13 +118,13 @@ def gather(pms, token, db, *, hours: float, now: datetime, max_pages: int) -> Co
     cov = Coverage()
     db_error = db if isinstance(db, CouldNotCheck) else None
     db = None if db_error else db
-    db_conns: list[batch_sql.DbConnection] | None = None
+    db_conns: list[database.DbConnection] | None = None
     members: list[tuple[str, str | None, str]] = []
     if db is not None:
         try:
-            db_conns = batch_sql.connections(db)
+            db_conns = database.connections(db)
             sub = token_subject(token)
-            members = batch_sql.memberships(db, sub) if sub else []
+            members = database.memberships(db, sub) if sub else []
         except CouldNotCheck as exc:
             db_conns, db_error = None, exc
     names = {c.agency_id: c.agency_name for c in db_conns or ()}
@@ -144,7 +144,7 @@ def gather(pms, token, db, *, hours: float, now: datetime, max_pages: int) -> Co
     for c in others:
         cov.agencies.setdefault(c.agency_id, Agency(c.agency_id, c.agency_name, member=False))
     try:
-        found = batch_sql.batches(db, [c.id for c in others], now - timedelta(hours=hours))
+        found = database.batches(db, [c.id for c in others], now - timedelta(hours=hours))
     except CouldNotCheck as exc:
         for c in others:
             cov.unread[f"connection {c.id} of agency {cov.agencies[c.agency_id].label} (SQL)"] = exc.because
