@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pms_runbook import secrets
+from pms_runbook import secrets, transports
 from pms_runbook.secrets import Secret
 
 from .profiles import Profile, load_profiles
@@ -28,7 +28,6 @@ from .settings import Settings
 from .table import DOCKER, PMS_ENV, SETTINGS, ConfigError, Setting
 
 _SECRET_MIN_LEN = getattr(secrets, "_MIN_LEN", 4)
-_DOCKER_SCHEMES = ("ssh://", "tcp://", "unix://", "npipe://", "http://", "https://")
 
 
 def read_dotenv(path: str | os.PathLike | None) -> dict[str, str]:
@@ -121,12 +120,20 @@ def _secret(s: Setting, v: Any, where: str | None, problems: list[str]) -> Secre
     return Secret(v, s.name)
 
 
+def _is_docker_url(s: str) -> bool:
+    """A URL the Docker transport opens (the one choice of transport by URL: `transports.kind`)."""
+    try:
+        return transports.kind(s) == "docker"
+    except ValueError:
+        return False
+
+
 def _docker(src: _Sources, problems: list[str]) -> tuple[str, str | None]:
     """(docker, docker_host): the option or PMS_DOCKER_HOST override the profile; DOCKER_HOST only locates "local"."""
     s = str(src.pick(DOCKER) or "none").strip()  # an empty profile value: no Docker
     if s.lower() in ("local", "none", "ask"):
         docker = s.lower()
-    elif s.startswith(_DOCKER_SCHEMES):
+    elif _is_docker_url(s):
         docker = s
     else:
         problems.append(f"docker host {s!r}: expected 'local', 'none', 'ask', or ssh://, tcp://, unix:// address")

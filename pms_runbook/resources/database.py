@@ -11,17 +11,17 @@ from datetime import datetime
 
 import psycopg
 
-from pms_runbook import render
+from pms_runbook import render, transports
 from pms_runbook.probes import Spec
 from pms_runbook.resources.channel_manager import Batch
-from pms_runbook.transports.sql import connect_readonly, query
+from pms_runbook.transports.sql import query
 
 
 def open_session(settings) -> psycopg.Connection:
     """The run's read-only session on PMS_DB_DSN (statement timeout, connect timeout of the profile)."""
     settings.require("PMS_DB_DSN")
-    return connect_readonly(settings.db_dsn, statement_timeout_ms=settings.db_statement_timeout_ms,
-                            connect_timeout=settings.http_connect_timeout)
+    return transports.connect(settings.db_dsn, statement_timeout_ms=settings.db_statement_timeout_ms,
+                              connect_timeout=settings.http_connect_timeout)
 
 
 SPECS = {"db": Spec(open_session, ("settings",))}  # the session opens with the run's other first questions

@@ -299,6 +299,10 @@ def test_docker_modes(profiles):
     assert resolve(profiles, options={"pms_env": "staging"}).docker == "ask"
     prod = resolve(profiles, options={"pms_env": "production", "docker_host": "ssh://ops@vps.example"})
     assert prod.docker_enabled and prod.docker_host == "ssh://ops@vps.example"
+    # A Docker host is a URL the Docker transport opens (transports.kind), not an http(s):// target.
+    assert resolve(profiles, options={"docker_host": "tcp://10.0.0.1:2375"}).docker_host == "tcp://10.0.0.1:2375"
+    with pytest.raises(C.ConfigError, match="docker host 'https://api.example.com': expected"):
+        resolve(profiles, options={"pms_env": "production", "docker_host": "https://api.example.com"})
     prod = resolve(profiles, options={"pms_env": "production"}, environ={"PMS_DOCKER_HOST": "local"})
     assert prod.docker == "local"
     assert resolve(profiles, options={"docker_host": "none"}).docker_enabled is False

@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from pms_runbook import evidence, render
-from pms_runbook.transports import kind
 from pms_runbook.transports.http import Answer
 
 KEY, TOKEN, COOKIE = "anon-key-in-a-query-param", "bearer-token-in-a-header", "session-cookie-value"
@@ -54,18 +53,3 @@ def test_table_aligns_columns_and_scrubs():
     assert lines[0].index("VALUE") == lines[1].index("***") == lines[2].index("1") == len("long-name") + 3
     assert secret.reveal() not in text and render.table([]) == ""
 
-
-@pytest.mark.parametrize(("url", "expected"), [
-    ("http://api:8000", "http"), ("https://x", "http"), ("unix:///var/run/docker.sock", "docker"),
-    ("tcp://10.0.0.1:2375", "docker"), ("ssh://ops@host", "docker"), ("postgresql://ro@db/postgres", "sql"),
-    ("postgres://ro@db/postgres", "sql"),
-])
-def test_the_transport_is_chosen_by_url(url, expected):
-    assert kind(url) == expected
-
-
-def test_a_url_without_a_known_scheme_has_no_transport():
-    with pytest.raises(ValueError, match="no transport for ftp://"):
-        kind("ftp://x")
-    with pytest.raises(ValueError, match="without a scheme"):
-        kind("localhost")
