@@ -173,20 +173,14 @@ def parse_readiness(body: Any, *, endpoint: str = "/health/ready", max_bytes: in
     checked_at = timestamp_field(data, "checked_at", endpoint, body, strict=False)
 
     components: dict[str, Component] = {}
-    if "components" in data and data["components"] is not None:
-        shape = "components"
-        comps = data["components"]
+    # PROD nests the components in `components`, legacy in `checks`; else they stand flat.
+    shape = next((key for key in ("components", "checks") if data.get(key) is not None), "flat")
+    if shape != "flat":
+        comps = data[shape]
         if not isinstance(comps, dict):
-            raise BadAnswer(endpoint, f"`components` is {json_type(comps)}, expected an object", excerpt_of(body))
-        items = comps.items()
-    elif "checks" in data and data["checks"] is not None:
-        shape = "checks"
-        comps = data["checks"]
-        if not isinstance(comps, dict):
-            raise BadAnswer(endpoint, f"`checks` is {json_type(comps)}, expected an object", excerpt_of(body))
+            raise BadAnswer(endpoint, f"`{shape}` is {json_type(comps)}, expected an object", excerpt_of(body))
         items = comps.items()
     else:
-        shape = "flat"
         items = [(k, v) for k, v in data.items()
                  if k not in _READY_META_KEYS and (isinstance(v, (str, bool)) or
                                                    (isinstance(v, dict) and "status" in v))]
