@@ -2,59 +2,23 @@
 the red flags `pms-lab faults` names."""
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
-import pytest
-
 from lab import changes, cli, topology
 from lab.state import LabState
 from pms_runbook import catalogue
+from tests import shape
 
-LAB = Path(__file__).resolve().parents[2] / "lab"
+LAB = shape.ROOT / "lab"
 ORCHESTRATION = sorted(p for p in LAB.rglob("*.py") if "services" not in p.relative_to(LAB).parts)
 
 
-def _module(path: Path) -> str:
-    parts = path.relative_to(LAB.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """The lab modules `path` imports, at module level or inside functions."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lab":
-            for alias in node.names:  # `from lab import stack` imports the module lab.stack
-                sub = f"{node.module}.{alias.name}"
-                found.add(sub if (LAB.parent / sub.replace(".", "/")).with_suffix(".py").exists()
-                          or (LAB.parent / sub.replace(".", "/")).is_dir() else node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "lab"}
-    return found
-
-
 def test_lab_modules_import_each_other_without_a_cycle():
-    graph = {_module(p): _imports(p) - {_module(p)} for p in ORCHESTRATION}
+    graph = shape.graph(ORCHESTRATION, {"lab"})
     assert graph["lab.state"] >= {"lab.topology"} and "lab.stack" not in graph["lab.state"]
-    done: set[str] = set()
-
-    def visit(mod: str, path: list[str]) -> None:
-        if mod in path:
-            pytest.fail(f"import cycle: {' -> '.join(path[path.index(mod):] + [mod])}")
-        if mod in done or mod not in graph:
-            return
-        for dep in sorted(graph[mod]):
-            visit(dep, [*path, mod])
-        done.add(mod)
-
-    for mod in graph:
-        visit(mod, [])
+    assert shape.cycle(graph) is None
 
 
 def test_no_lab_module_is_over_400_lines():
-    long = {str(p.relative_to(LAB)): n for p in LAB.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
-    assert long == {}
+    assert shape.long_modules(LAB) == {}
 
 
 def test_topology_places_each_role_on_its_networks_per_model():
