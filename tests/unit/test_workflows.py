@@ -78,13 +78,26 @@ def test_nightly_is_scheduled_and_can_be_started_by_hand():
 def test_lab_is_set_up_and_reports_are_kept_always(path):
     all_steps = steps(load(path))
     lab_runs = [s["run"] for s in all_steps if "lab'" in str(s.get("if", "")) and "==" in str(s.get("if"))]
-    assert any("scripts/bootstrap" in r for r in lab_runs) and any("pms-lab up" in r for r in lab_runs)
+    assert any("pms-lab up" in r for r in lab_runs)
     names = [s.get("name", s.get("uses", "")) for s in all_steps]
     assert names.index("Keep the reports") > max(i for i, s in enumerate(all_steps) if "pytest" in s.get("run", ""))
     (upload,) = [s for s in all_steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert upload["if"] == "always()"
     kept = upload["with"]["path"].split()
     assert {"reports/report.html", "reports/junit.xml", "reports/allure-results/", "reports/allure-report.html"} <= set(kept)
+
+
+@pytest.mark.parametrize("path", [POSTDEPLOY, NIGHTLY], ids=["postdeploy", "nightly"])
+def test_workflows_call_the_repos_entry_points_without_repeating_the_set_up(path):
+    # The same commands as scripts/selftest and .ci/run: scripts/bootstrap for every target, then
+    # .venv/bin/pms-lab up for the lab, then scripts/pytest; no set-up of their own beside them.
+    all_steps = steps(load(path))
+    runs = [line.strip() for s in all_steps for line in s.get("run", "").splitlines()]
+    (setup,) = [s for s in all_steps if "scripts/bootstrap" in s.get("run", "")]
+    assert "if" not in setup, "every target is set up by scripts/bootstrap"
+    assert [cmd[0] for cmd in pytest_commands(load(path))] == ["scripts/pytest"]
+    repeated = [r for r in runs if re.search(r"pip install|-m venv|npm (ci|install)|\.venv/bin/pytest", r)]
+    assert repeated == []
 
 
 def test_run_commands_use_real_markers_and_options():
