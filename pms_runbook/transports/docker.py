@@ -7,15 +7,37 @@ them is `pms_runbook.resources.containers`'s job.
 from __future__ import annotations
 
 import os
+import sys
 
-import docker
-import requests
-from docker.utils.socket import frames_iter
+# The SDK imports its ssh:// adapter, and with it paramiko and invoke (about 0.15 s, most of the SDK's
+# import), whatever the engine's URL. A None in sys.modules makes that import fail as it would without
+# paramiko, which docker.transport expects; `_ssh_adapter` brings it in when an engine is ssh://.
+_SSH_ADAPTER = "docker.transport.sshconn"
+if "docker" not in sys.modules and _SSH_ADAPTER not in sys.modules:
+    sys.modules[_SSH_ADAPTER] = None
+    try:
+        import docker
+    finally:
+        del sys.modules[_SSH_ADAPTER]
+import docker  # noqa: E402
+import requests  # noqa: E402
+from docker.utils.socket import frames_iter  # noqa: E402
 
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.secrets import scrub
 
 READ_COMMANDS = {("getent", "hosts")}  # the only commands the suite runs inside a container
+
+
+def _ssh_adapter() -> None:
+    """The SDK's ssh:// adapter, where the import above left it out (the client looks it up when built)."""
+    import docker.api.client
+    import docker.transport
+
+    if not hasattr(docker.api.client, "SSHHTTPAdapter"):
+        from docker.transport.sshconn import SSHHTTPAdapter
+
+        docker.transport.SSHHTTPAdapter = docker.api.client.SSHHTTPAdapter = SSHHTTPAdapter
 
 
 def connect(url: str | None, timeout: float = 10.0) -> docker.DockerClient:
@@ -26,6 +48,8 @@ def connect(url: str | None, timeout: float = 10.0) -> docker.DockerClient:
         if url in (None, "", "local"):
             client = docker.from_env(timeout=int(timeout))
         else:
+            if url.startswith("ssh://"):
+                _ssh_adapter()
             client = docker.DockerClient(base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://"))
         client.ping()
         return client
