@@ -122,14 +122,14 @@ def _listed(answer: Answer) -> list:
 
 
 # The questions, by the fixture name that gives each answer. Versions wait for the rollout to settle
-# (`rollout_settled`), so they are not asked up front.
+# (`rollout_settled`) in a run that selects it, so they are not asked up front there.
 SPECS = {
     "health_head": Spec(lambda pms: pms.head("/health"), ("pms",)),
     "liveness": Spec(lambda pms: pms.liveness(), ("pms",)),
     "ready_head": Spec(lambda pms: pms.head("/health/ready"), ("pms",)),
     "readiness": Spec(lambda pms: pms.readiness(), ("pms",)),
-    "api_version": Spec(lambda pms: pms.version(), ("pms",), prefetch=False),
-    "admin_version": Spec(admin_version, ("admin_host",), prefetch=False),
+    "api_version": Spec(lambda pms: pms.version(), ("pms",), after="rollout_settled"),
+    "admin_version": Spec(admin_version, ("admin_host",), after="rollout_settled"),
     "token_answer": Spec(request_token, ("auth_gateway", "settings")),
     "bearer_answer": Spec(lambda pms, token: pms.target.get(CONNECTIONS, token=token), ("pms", "token"),
                           prefetch=False),

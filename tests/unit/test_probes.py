@@ -71,3 +71,33 @@ def test_without_prefetch_each_probe_is_asked_on_first_use_only():
     probes = Probes({n: Spec(lambda n=n: asked.append(n) or n) for n in ("a", "b")}, lambda name: None,
                     wanted={"a", "b"}, prefetch=False)
     assert probes.get("a") == "a" and asked == ["a"]
+
+
+@pytest.mark.parametrize("selected, prefetched", [({"version"}, {"version", "health"}),
+                                                  ({"version", "settled"}, {"health"})])
+def test_a_probe_that_waits_for_a_fixture_goes_out_first_only_when_the_run_does_not_select_it(selected,
+                                                                                            prefetched):
+    asked = []
+    specs = {"health": Spec(lambda: asked.append("health")), "version": Spec(lambda: asked.append("version"),
+                                                                             after="settled")}
+    probes = Probes(specs, resolve=lambda name: None, wanted={"health", *selected})
+    try:
+        probes.start()
+        deadline = time.monotonic() + 5
+        while set(asked) != prefetched and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        assert set(asked) == prefetched
+        probes.get("version")
+        assert sorted(asked) == ["health", "version"]  # asked once, whichever way
+    finally:
+        probes.close()
+
+
+def test_start_is_a_no_op_without_prefetch_or_without_a_wanted_probe():
+    asked = []
+    for probes in (Probes({"a": Spec(lambda: asked.append("a"))}, lambda name: None, wanted={"a"}, prefetch=False),
+                   Probes({"a": Spec(lambda: asked.append("a"))}, lambda name: None, wanted={"other"})):
+        probes.start()
+        time.sleep(0.05)
+        assert asked == [] and probes._pool is None
