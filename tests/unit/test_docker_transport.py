@@ -30,12 +30,14 @@ def test_unreachable_engine_is_could_not_check():
 
 
 def test_a_local_engine_does_not_import_paramiko_and_an_ssh_one_still_gets_its_adapter():
-    """The SDK's ssh:// adapter (paramiko, invoke) is imported only for an ssh:// engine."""
+    """The SDK is imported when Docker is first read, its ssh:// adapter (paramiko, invoke) only for an ssh:// engine."""
     import subprocess
     import sys
 
     code = ("import sys\n"
             "import pms_runbook.transports.docker as d\n"
+            "assert 'docker' not in sys.modules, 'the SDK imported before Docker is read'\n"
+            "d._sdk()\n"
             "import docker.api.client as c\n"
             "assert 'paramiko' not in sys.modules and not hasattr(c, 'SSHHTTPAdapter'), 'paramiko imported'\n"
             "d._ssh_adapter()\n"
