@@ -4,8 +4,9 @@ This is goss's `setup()`: a check that needs a probe gets the remembered answer,
 error raised again, so "could not check" is decided here, once per probe, and never by each check.
 
 At session start (or at the first probe asked) every probe the run's selection will ask goes out
-(`Probes.start`, the ones in `Probes.wanted`), side by side in a small thread pool: against a silent host they all wait out one read timeout together
-instead of one after the other, and against a healthy one they answer in the time of the slowest.
+(`Probes.start`, the ones in `Probes.wanted`), side by side in a small thread pool: against a silent
+host they all wait out one read timeout together instead of one after the other, and against a healthy
+one they answer in the time of the slowest.
 """
 from __future__ import annotations
 
