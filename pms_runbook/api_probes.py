@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from pms_runbook import tenants
 from pms_runbook.pms_api import CONNECTIONS, PmsApi, expect_ok, parsed
 from pms_runbook.probes import Spec
 from pms_runbook.redflag import CouldNotCheck
@@ -112,6 +114,18 @@ def first_connection(pms: PmsApi, token) -> str:
     return listed[0].id if listed else NO_SUCH_CONNECTION
 
 
+def step4_coverage(pms: PmsApi, token, step4_db, settings, thresholds) -> tenants.Coverage:
+    """Step 4 once per run: member agencies through the API (x-agency-id), the others through SQL (`step4_db`:
+    the session, None without a DSN, or why it could not open)."""
+    cov = tenants.gather(pms, token, step4_db, hours=thresholds.window_hours, now=datetime.now(UTC),
+                         max_pages=settings.batch_pages_max)
+    if not cov.checked and not cov.unread:
+        raise CouldNotCheck("the channel manager (Step 4)", "no active channel connection is visible to this user "
+                            "(PMS_ADMIN_EMAIL) or the database: check its agency memberships",
+                            hint=None if step4_db is not None else tenants.GRANT_HINT)
+    return cov
+
+
 def _listed(answer: Answer) -> list:
     from pms_runbook.resources.answer import BadAnswer
 
@@ -133,6 +147,8 @@ SPECS = {
     "token_answer": Spec(request_token, ("auth_gateway", "settings")),
     "bearer_answer": Spec(lambda pms, token: pms.target.get(CONNECTIONS, token=token), ("pms", "token"),
                           prefetch=False),
+    # Last: its needs wait for the token and the database session, which go out before it.
+    "step4_coverage": Spec(step4_coverage, ("pms", "token", "step4_db", "settings", "thresholds")),
 }
 
 

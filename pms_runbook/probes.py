@@ -101,7 +101,8 @@ class Probes:
         """Send the selection's probes out together, once (a no-op when prefetch is off or none is wanted)."""
         if self._pool is not None or not self._prefetch:
             return
-        together = [n for n in sorted(self.wanted) if self._goes_out_first(n)]
+        # In the specs' order: a probe whose needs wait for earlier probes comes after them.
+        together = [n for n in self._specs if n in self.wanted and self._goes_out_first(n)]
         if not together:
             return
         self._pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(together)), thread_name_prefix="probe")
