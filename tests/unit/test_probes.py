@@ -101,3 +101,28 @@ def test_start_is_a_no_op_without_prefetch_or_without_a_wanted_probe():
         probes.start()
         time.sleep(0.05)
         assert asked == [] and probes._pool is None
+
+
+def test_probes_go_out_in_the_specs_order_so_a_need_on_an_earlier_probe_does_not_ask_it_again_inline():
+    """Step 4's probe needs the token (a probe's answer): the token is already out, in a probe thread."""
+    ran_in: dict[str, str] = {}
+
+    def ask(name):
+        def run(**_):
+            ran_in[name] = threading.current_thread().name
+            return name
+        return run
+
+    probes: Probes
+
+    def resolve(need):
+        return probes.get("token_answer")  # the token fixture reads the token probe
+
+    specs = {"token_answer": Spec(ask("token_answer")), "step4_coverage": Spec(ask("step4_coverage"), ("token",))}
+    probes = Probes(specs, resolve, wanted=set(specs))
+    try:
+        probes.start()
+        assert probes.get("step4_coverage") == "step4_coverage"
+        assert all(thread.startswith("probe") for thread in ran_in.values()), ran_in
+    finally:
+        probes.close()
