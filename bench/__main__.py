@@ -1,4 +1,4 @@
-"""Run the benchmarks: python -m bench [lab|lab-image|daily|baseline|dead|step4|sql ...] (default: all).
+"""Run the benchmarks: python -m bench [lab|lab-image|daily|baseline|dead|silent|step4|sql ...] (default: all).
 
 Each benchmark prints one JSON line per figure. Timings are wall-clock on this machine; where a
 figure is a ratio, both sides are measured in the same run, since absolute times here are noisy.
@@ -161,6 +161,46 @@ def bench_dead() -> None:
         stop.set()
 
 
+def bench_silent(repeat: int = 3) -> None:
+    """Every selection against a silent target (HTTP and the database both black holes: connections accepted,
+    never a byte back) with the staging profile's own timeouts, as tests/unit/test_hostile_targets.py runs it:
+    the figure is one read timeout per silent host when a host's probes go out together. No lab needed."""
+    import os
+    import tempfile
+
+    http_port, stop_http = _black_hole()
+    db_port, stop_db = _black_hole()
+    url = f"http://127.0.0.1:{http_port}"
+    drop = ("PMS_", "SB_", "SUPABASE_", "EXPECT", "DOCKER_", "PYTEST_", "ANON_KEY")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k not in ("EMAIL", "PASSWORD")}
+    env.update({"ANON_KEY": "anon-key-of-the-bench", "PMS_ADMIN_EMAIL": "ops@example.test",
+                "PMS_ADMIN_PASSWORD": "password-of-the-bench", "PMS_DOCKER_HOST": "none",
+                "PMS_DB_DSN": f"postgresql://pms_runbook_ro:bench@127.0.0.1:{db_port}/postgres",
+                "PMS_MIGRATIONS_DIR": str(ROOT / "lab" / "migrations")})
+    commit = "--expected-commit=" + "0" * 40
+    runs = {"daily": ["-m", "daily"], "postdeploy --expected-commit": ["-m", "postdeploy", commit],
+            "postdeploy --expected-commit --ready-wait=0": ["-m", "postdeploy", commit, "--ready-wait=0"],
+            "nightly": ["-m", "nightly"], "weekly or monthly": ["-m", "weekly or monthly"]}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, args in runs.items():
+                seconds, codes = [], set()
+                for i in range(repeat):
+                    reports = Path(tmp) / f"{label.replace(' ', '_')}-{i}"
+                    took, proc = timed([PY, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pms-env=staging",
+                                        f"--api-url={url}", f"--admin-url={url}", f"--sb-url={url}",
+                                        f"--reports-dir={reports}", f"--env-file={reports / 'no.env'}", *args],
+                                       env=env, timeout=600)
+                    seconds.append(round(took, 1))
+                    codes.add(proc.returncode)
+                emit(f"silent target: -m {label}", seconds=seconds, median_seconds=statistics.median(seconds),
+                     exit_codes=sorted(codes), target="< 15 s, exit 10 (could not check)",
+                     configured="staging profile's timeouts; HTTP and DB black holes")
+    finally:
+        stop_http.set()
+        stop_db.set()
+
+
 class LatencyProxy:
     """A TCP proxy on 127.0.0.1 that delays every chunk by `one_way` seconds in each direction: the lab's API
     as seen from an ops laptop or CI runner far from the VPS (production is not on loopback)."""
@@ -280,7 +320,7 @@ def bench_sql(rows: int = 5_000_000) -> None:
 
 
 BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "baseline": bench_baseline,
-           "dead": bench_dead,
+           "dead": bench_dead, "silent": bench_silent,
            "step4": bench_step4, "sql": bench_sql}
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pms_runbook.probes import Spec
 from pms_runbook.redflag import CouldNotCheck
+from pms_runbook.resources import tenants
 from pms_runbook.resources.auth import Token, gateway_refusal, parse_token_response, request_token
 from pms_runbook.resources.channel_manager import parse_connection_list
 from pms_runbook.resources.pms_api import CONNECTIONS, PmsApi, expect_ok, parsed
@@ -112,6 +114,18 @@ def first_connection(pms: PmsApi, token) -> str:
     return listed[0].id if listed else NO_SUCH_CONNECTION
 
 
+def step4_coverage(pms: PmsApi, token, step4_db, settings, thresholds) -> tenants.Coverage:
+    """Step 4 once per run: member agencies through the API (x-agency-id), the others through SQL (`step4_db`:
+    the session, None without a DSN, or why it could not open)."""
+    cov = tenants.gather(pms, token, step4_db, hours=thresholds.window_hours, now=datetime.now(UTC),
+                         max_pages=settings.batch_pages_max)
+    if not cov.checked and not cov.unread:
+        raise CouldNotCheck("the channel manager (Step 4)", "no active channel connection is visible to this user "
+                            "(PMS_ADMIN_EMAIL) or the database: check its agency memberships",
+                            hint=None if step4_db is not None else tenants.GRANT_HINT)
+    return cov
+
+
 def _listed(answer: Answer) -> list:
     from pms_runbook.resources.answer import BadAnswer
 
@@ -122,17 +136,19 @@ def _listed(answer: Answer) -> list:
 
 
 # The questions, by the fixture name that gives each answer. Versions wait for the rollout to settle
-# (`rollout_settled`), so they are not asked up front.
+# (`rollout_settled`) in a run that selects it, so they are not asked up front there.
 SPECS = {
     "health_head": Spec(lambda pms: pms.head("/health"), ("pms",)),
     "liveness": Spec(lambda pms: pms.liveness(), ("pms",)),
     "ready_head": Spec(lambda pms: pms.head("/health/ready"), ("pms",)),
     "readiness": Spec(lambda pms: pms.readiness(), ("pms",)),
-    "api_version": Spec(lambda pms: pms.version(), ("pms",), prefetch=False),
-    "admin_version": Spec(admin_version, ("admin_host",), prefetch=False),
+    "api_version": Spec(lambda pms: pms.version(), ("pms",), after="rollout_settled"),
+    "admin_version": Spec(admin_version, ("admin_host",), after="rollout_settled"),
     "token_answer": Spec(request_token, ("auth_gateway", "settings")),
     "bearer_answer": Spec(lambda pms, token: pms.target.get(CONNECTIONS, token=token), ("pms", "token"),
                           prefetch=False),
+    # Last: its needs wait for the token and the database session, which go out before it.
+    "step4_coverage": Spec(step4_coverage, ("pms", "token", "step4_db", "settings", "thresholds")),
 }
 
 

@@ -3,9 +3,10 @@
 This is goss's `setup()`: a check that needs a probe gets the remembered answer, or the remembered
 error raised again, so "could not check" is decided here, once per probe, and never by each check.
 
-The first probe asked starts every probe the run's selection will ask (`Probes.wanted`), side by
-side in a small thread pool: against a silent host they all wait out one read timeout together
-instead of one after the other, and against a healthy one they answer in the time of the slowest.
+At session start (or at the first probe asked) every probe the run's selection will ask goes out
+(`Probes.start`, the ones in `Probes.wanted`), side by side in a small thread pool: against a silent
+host they all wait out one read timeout together instead of one after the other, and against a healthy
+one they answer in the time of the slowest.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Spec:
     ask: Callable[..., Any]
     needs: tuple[str, ...] = ()
     prefetch: bool = True  # False: asked only when a check needs it (it must wait for something first)
+    after: str | None = None  # a fixture it waits for when the run selects it (then it is not prefetched)
 
 
 class Probe:
@@ -91,12 +93,24 @@ class Probes:
             self._probes[name] = Probe(name, ask)
         return self._probes[name]
 
+    def _goes_out_first(self, name: str) -> bool:
+        spec = self._specs[name]
+        return spec.prefetch and spec.after not in self.selected
+
+    def start(self) -> None:
+        """Send the selection's probes out together, once (a no-op when prefetch is off or none is wanted)."""
+        if self._pool is not None or not self._prefetch:
+            return
+        # In the specs' order: a probe whose needs wait for earlier probes comes after them.
+        together = [n for n in self._specs if n in self.wanted and self._goes_out_first(n)]
+        if not together:
+            return
+        self._pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(together)), thread_name_prefix="probe")
+        for n in together:
+            self._probe(n).start(self._pool)
+
     def get(self, name: str) -> Any:
-        if self._pool is None and self._prefetch:
-            together = [n for n in sorted(self.wanted) if self._specs[n].prefetch] or [name]
-            self._pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(together)), thread_name_prefix="probe")
-            for n in together:
-                self._probe(n).start(self._pool)
+        self.start()
         return self._probe(name).result()
 
     def close(self) -> None:

@@ -31,10 +31,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     from pms_runbook import options
 
+    from .reports import add_html_options
+
     options.add_options(parser)
+    add_html_options(parser, pluginmanager)
     group = parser.getgroup("pms-runbook reports")
     group.addoption("--reports-dir", default="reports", metavar="DIR",
                     help="where the default HTML, JUnit and Allure reports of a check run go (default: reports)")

@@ -4,11 +4,16 @@ every report file at the end (could-not-check as a JUnit <error>, secrets scrubb
 For a run of checks the defaults are `--html=DIR/report.html --self-contained-html`,
 `--junitxml=DIR/junit.xml` and `--alluredir=DIR/allure-results` (each unless given), the Allure
 results folder emptied first (by the controller, once: --clean-alluredir races between xdist workers).
+
+pytest-html imports jinja2 and its report classes as it loads (about 0.05 s of every run), so it does
+not load by itself (`-p no:html` in pyproject's addopts): `add_html_options` declares its options, and
+`ReportFiles` loads it when the run writes an HTML report.
 """
 from __future__ import annotations
 
 import re
 import shutil
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,6 +23,46 @@ from .state import Run, is_worker
 
 ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*", "environment.properties",
                 "executor.json", "categories.json")
+
+
+HTML_PLUGIN = "pytest-html (loaded by pms-runbook)"
+
+
+def add_html_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """pytest-html's options and ini keys, as it declares them (held to its own by a self-test), when `-p no:html`
+    keeps it from loading by itself; none otherwise (it declares them)."""
+    if not pluginmanager.is_blocked("html"):
+        return
+    group = parser.getgroup("terminal reporting")
+    group.addoption("--html", action="store", dest="htmlpath", metavar="path", default=None,
+                    help="create html report file at given path.")
+    group.addoption("--self-contained-html", action="store_true",
+                    help="create a self-contained html file containing all necessary styles, scripts, and images - "
+                         "this means that the report may not render or function where CSP restrictions are in "
+                         "place (see https://developer.mozilla.org/docs/Web/Security/CSP)")
+    group.addoption("--css", action="append", metavar="path", default=[],
+                    help="append given css file content to report style file.")
+    parser.addini("render_collapsed", type="string", default="passed", help="row(s) to render collapsed on open.")
+    parser.addini("max_asset_filename_length", default=255,
+                  help="set the maximum filename length for assets attached to the html report.")
+    parser.addini("environment_table_redact_list", type="linelist",
+                  help="a list of regexes corresponding to environment table variables whose values should be "
+                       "redacted from the report")
+    parser.addini("initial_sort", type="string", default="result", help="column to initially sort on.")
+    parser.addini("generate_report_on_test", type="bool", default=False,
+                  help="the HTML report will be generated after each test instead of at the end of the run.")
+
+
+def _load_pytest_html(config: pytest.Config) -> None:
+    """pytest-html's hooks, all but its options (declared by `add_html_options`): its pytest_configure runs at
+    once (a historic hook) and registers the report, as when it loads by itself."""
+    if not config.pluginmanager.is_blocked("html") or config.pluginmanager.has_plugin(HTML_PLUGIN):
+        return
+    from pytest_html import plugin
+
+    hooks = {name: getattr(plugin, name) for name in dir(plugin)
+             if name.startswith("pytest_") and name != "pytest_addoption"}
+    config.pluginmanager.register(types.SimpleNamespace(**hooks), HTML_PLUGIN)
 
 
 def _junit_could_not_check(path: Path) -> None:
@@ -53,6 +98,8 @@ class ReportFiles:
         self.run = run
         if run.checks and not config.option.no_reports and not config.option.collectonly:
             self._default_reports(config)
+        if getattr(config.option, "htmlpath", None):
+            _load_pytest_html(config)
 
     @staticmethod
     def wanted(config: pytest.Config, run: Run) -> bool:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from pms_runbook import render, transports
 from pms_runbook.probes import Spec
 from pms_runbook.resources.channel_manager import Batch
 from pms_runbook.transports.sql import query
+
+if TYPE_CHECKING:  # psycopg is imported when the session opens (pms_runbook.transports.sql)
+    import psycopg
 
 
 def open_session(settings) -> psycopg.Connection:

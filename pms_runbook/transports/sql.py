@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import re
 import weakref
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.secrets import Secret, scrub
 
+if TYPE_CHECKING:
+    import psycopg
+
 
 def connect_readonly(dsn: Secret, *, statement_timeout_ms: int = 5000, connect_timeout: float = 5) -> psycopg.Connection:
+    # Imported here, when the session opens: in a probe's thread, while the run's other probes wait (0.1 s).
+    import psycopg
+
     try:
         conn = psycopg.connect(
             dsn.reveal(), connect_timeout=max(1, int(connect_timeout)), autocommit=True,
@@ -61,6 +66,8 @@ _hidden: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -
 
 def hidden_tables(conn: psycopg.Connection) -> tuple[frozenset[str], str]:
     """The public tables row-level security hides rows of from this session's role (asked once per session)."""
+    import psycopg
+
     if conn not in _hidden:
         try:
             rows = conn.execute(HIDDEN_SQL).fetchall()
@@ -93,6 +100,8 @@ def _assert_sees_every_row(conn: psycopg.Connection, sql: str) -> None:
 
 
 def query(conn: psycopg.Connection, sql: str, params: tuple = ()) -> list[tuple]:
+    import psycopg
+
     _assert_sees_every_row(conn, sql)
     try:
         return conn.execute(sql, params).fetchall()

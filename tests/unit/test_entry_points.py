@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a run of the checks never uses: the self-tests' fuzzer, the lab's services and their web stack,
 # and the popup guard's parser outside the guard.
 NOT_IN_A_RUN_OF_CHECKS = ("hypothesis", "tree_sitter", "tree_sitter_javascript", "tree_sitter_typescript",
-                          "lab.services", "fastapi", "starlette", "uvicorn", "celery", "kombu", "redis")
+                          "lab.services", "fastapi", "starlette", "uvicorn", "celery", "kombu", "redis",
+                          "paramiko", "invoke", "click", "rich", "jwt")  # ssh:// only; httpx's CLI; pyjwt
 
 
 def _readme_commands() -> list[str]:

@@ -148,7 +148,8 @@ def test_canary_reaches_no_report_and_no_terminal_line(pytester, monkeypatch, wo
 
 # ---------------------------------------------------------------- evidence
 
-def test_evidence_reaches_html_and_allure_from_checks_and_fixtures(pytester):
+@pytest.mark.parametrize("html_loads", ["by itself", "when a report is written (-p no:html)"])
+def test_evidence_reaches_html_and_allure_from_checks_and_fixtures(pytester, html_loads):
     project(pytester, textwrap.dedent("""\
         from pms_runbook.evidence import attach
 
@@ -162,7 +163,9 @@ def test_evidence_reaches_html_and_allure_from_checks_and_fixtures(pytester):
             evidence.attach_json("health", {"status": "ok"})
             evidence.attach_text("note", "all good")
         """))
-    assert pytester.runpytest().ret == 0
+    if html_loads != "by itself":
+        pytester.makeini(ini().replace("-p pms_runbook.plugin", "-p no:html -p pms_runbook.plugin"))
+    assert pytester.runpytest_subprocess().ret == 0
     html = (pytester.path / "reports" / "report.html").read_text()
     payloads = [base64.b64decode(m).decode() for m in
                 re.findall(r"data:[\w/]+;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)", html)]
@@ -250,3 +253,60 @@ def test_only_report_files_are_scrubbed_never_the_project(pytester):
     assert result.ret == 0, out(result)
     assert (pytester.path / "junit.xml").is_file()
     assert notes.read_text() == "kEeP-me-in-my-file-99\n"  # not a report: left alone
+
+
+# ---------------------------------------------------------------- pytest-html, loaded when an HTML report is written
+
+def test_the_html_options_are_pytest_htmls_own():
+    """`add_html_options` (for `-p no:html` runs) declares what pytest-html declares: names, actions, defaults."""
+    from _pytest.config.argparsing import Parser
+    from pytest_html import plugin as pytest_html
+
+    from pms_runbook.plugin.reports import add_html_options
+
+    class Blocked:
+        @staticmethod
+        def is_blocked(name):
+            return name == "html"
+
+    def declared(parser):
+        options = [(tuple(o.names()), {k: v for k, v in o.attrs().items() if k not in ("help", "container")})
+                   for group in parser._groups for o in group.options]
+        return options, {name: (kind, default) for name, (_help, kind, default) in parser._inidict.items()}
+
+    theirs, ours = Parser(), Parser()
+    pytest_html.pytest_addoption(theirs)
+    add_html_options(ours, Blocked())
+    assert declared(ours) == declared(theirs)
+    assert declared(theirs)[0] and declared(theirs)[1]  # something was compared
+
+    class Loaded:
+        @staticmethod
+        def is_blocked(name):
+            return False
+
+    none = Parser()
+    add_html_options(none, Loaded())  # pytest-html loads by itself and declares them
+    assert declared(none) == ([], {})
+
+
+def test_pytest_html_loads_only_when_an_html_report_is_written(pytester):
+    project(pytester, GREEN)
+    pytester.makeini(ini().replace("-p pms_runbook.plugin", "-p no:html -p pms_runbook.plugin"))
+    pytester.makeconftest("import sys\n"
+                          "def pytest_unconfigure(config):\n"
+                          "    print('JINJA2', 'jinja2' in sys.modules)\n")
+    quiet = pytester.runpytest_subprocess("--no-reports", "-s")
+    assert quiet.ret == 0 and "JINJA2 False" in quiet.stdout.str(), out(quiet)
+    assert not (pytester.path / "reports").exists()
+
+    default = pytester.runpytest_subprocess("-s")
+    assert default.ret == 0 and "JINJA2 True" in default.stdout.str(), out(default)
+    html = (pytester.path / "reports" / "report.html").read_text()
+    assert "test_step1.py::test_" in html and 'href="assets/' not in html  # the report, self-contained
+
+    given = pytester.runpytest_subprocess("--no-reports", "--html", "mine.html", "--css", "x.css")
+    assert given.ret != 0 and "Missing CSS file" in out(given)  # pytest-html's own option handling
+    (pytester.path / "x.css").write_text("body {}")
+    given = pytester.runpytest_subprocess("--no-reports", "--html", "mine.html", "--css", "x.css")
+    assert given.ret == 0 and (pytester.path / "mine.html").is_file(), out(given)

@@ -71,3 +71,58 @@ def test_without_prefetch_each_probe_is_asked_on_first_use_only():
     probes = Probes({n: Spec(lambda n=n: asked.append(n) or n) for n in ("a", "b")}, lambda name: None,
                     wanted={"a", "b"}, prefetch=False)
     assert probes.get("a") == "a" and asked == ["a"]
+
+
+@pytest.mark.parametrize("selected, prefetched", [({"version"}, {"version", "health"}),
+                                                  ({"version", "settled"}, {"health"})])
+def test_a_probe_that_waits_for_a_fixture_goes_out_first_only_when_the_run_does_not_select_it(selected,
+                                                                                            prefetched):
+    asked = []
+    specs = {"health": Spec(lambda: asked.append("health")), "version": Spec(lambda: asked.append("version"),
+                                                                             after="settled")}
+    probes = Probes(specs, resolve=lambda name: None, wanted={"health", *selected})
+    try:
+        probes.start()
+        deadline = time.monotonic() + 5
+        while set(asked) != prefetched and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        assert set(asked) == prefetched
+        probes.get("version")
+        assert sorted(asked) == ["health", "version"]  # asked once, whichever way
+    finally:
+        probes.close()
+
+
+def test_start_is_a_no_op_without_prefetch_or_without_a_wanted_probe():
+    asked = []
+    for probes in (Probes({"a": Spec(lambda: asked.append("a"))}, lambda name: None, wanted={"a"}, prefetch=False),
+                   Probes({"a": Spec(lambda: asked.append("a"))}, lambda name: None, wanted={"other"})):
+        probes.start()
+        time.sleep(0.05)
+        assert asked == [] and probes._pool is None
+
+
+def test_probes_go_out_in_the_specs_order_so_a_need_on_an_earlier_probe_does_not_ask_it_again_inline():
+    """Step 4's probe needs the token (a probe's answer): the token is already out, in a probe thread."""
+    ran_in: dict[str, str] = {}
+
+    def ask(name):
+        def run(**_):
+            ran_in[name] = threading.current_thread().name
+            return name
+        return run
+
+    probes: Probes
+
+    def resolve(need):
+        return probes.get("token_answer")  # the token fixture reads the token probe
+
+    specs = {"token_answer": Spec(ask("token_answer")), "step4_coverage": Spec(ask("step4_coverage"), ("token",))}
+    probes = Probes(specs, resolve, wanted=set(specs))
+    try:
+        probes.start()
+        assert probes.get("step4_coverage") == "step4_coverage"
+        assert all(thread.startswith("probe") for thread in ran_in.values()), ran_in
+    finally:
+        probes.close()
