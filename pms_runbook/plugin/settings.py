@@ -23,7 +23,6 @@ NEEDS = {
     "token": ("SB_URL", "ANON_KEY", "PMS_ADMIN_EMAIL", "PMS_ADMIN_PASSWORD"),
     "db": ("PMS_DB_DSN",),
     "token_answer": ("SB_URL", "ANON_KEY", "PMS_ADMIN_EMAIL", "PMS_ADMIN_PASSWORD"),
-    "jwt_verdict": ("SB_URL", "ANON_KEY", "PMS_ADMIN_EMAIL", "PMS_ADMIN_PASSWORD"),
     "required_expected_commit": ("EXPECTED_COMMIT",),
 }
 
