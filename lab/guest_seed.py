@@ -104,16 +104,21 @@ def seed_agency(conn: psycopg.Connection, agency_id: UUID, key: str, site: str, 
                                  {"label": "Kontakt", "href": "/kontakt"}]),
          Jsonb([{"label": "Impressum", "href": "/impressum"}, {"label": "Datenschutz", "href": "/datenschutz"}]),
          Jsonb({"title": site}), Jsonb({})))
-    hosts = [host] + (list(LOOPBACK_PUBLIC_HOSTS) if key == "ops" else [])
-    for n, domain in enumerate(hosts):
-        conn.execute("INSERT INTO agency_domains (id, agency_id, domain, is_primary) VALUES (%s, %s, %s, %s)",
-                     (lab_uuid("domain", key, n), agency_id, domain, n == 0))
+    insert_domains(conn, agency_id, key, host)
     loc = lab_uuid("visitor-tax-location", key)
     conn.execute("""INSERT INTO visitor_tax_locations (id, agency_id, name, postal_codes)
                     VALUES (%s, %s, 'Gemeinde Sylt', %s)""", (loc, agency_id, ["25980", "25996", "25999"]))
     conn.execute("""INSERT INTO visitor_tax_periods (location_id, label, date_from, date_to, amount_cents, free_under_age)
                     VALUES (%s, 'Hauptsaison', %s, %s, 350, 6)""", (loc, date(now.year, 4, 1), date(now.year, 10, 31)))
     conn.execute("UPDATE properties SET visitor_tax_location_id = %s WHERE agency_id = %s", (loc, agency_id))
+
+
+def insert_domains(conn: psycopg.Connection, agency_id: UUID, key: str, host: str) -> None:
+    """The agency's rows of agency_domains: its public host (primary), and for the ops agency the loopback names."""
+    hosts = [host] + (list(LOOPBACK_PUBLIC_HOSTS) if key == "ops" else [])
+    for n, domain in enumerate(hosts):
+        conn.execute("""INSERT INTO agency_domains (id, agency_id, domain, is_primary) VALUES (%s, %s, %s, %s)
+                        ON CONFLICT DO NOTHING""", (lab_uuid("domain", key, n), agency_id, domain, n == 0))
 
 
 def _bookings(conn: psycopg.Connection, agency_id: UUID, key: str, prop: UUID, today: date) -> None:

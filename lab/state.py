@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from lab.topology import CONTAINER_PORTS, COOLIFY_NETWORK, NAMES, PUBLISHED_PORTS, READONLY_ROLE, SUPABASE_NETWORK
+from lab.topology import CONTAINER_PORTS, COOLIFY_NETWORK, NAMES, PUBLIC_HOST, PUBLISHED_PORTS, READONLY_ROLE, SUPABASE_NETWORK
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,6 +141,7 @@ class LabState:
             "frontend_dir": str(self.home / "frontend"),
             "containers": dict(NAMES),
             "faults": list(self.faults),
+            "public_host": PUBLIC_HOST,  # the ops agency's public website host (agency_domains)
         }
 
     def host_dsn(self, readonly: bool = False) -> str:

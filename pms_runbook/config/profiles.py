@@ -45,6 +45,7 @@ class Profile:
     restart_count_max: int = 3
     frontend_dir: str | None = None
     batch_pages_max: int = 50
+    public_host: str | None = None
     deprecated: tuple[str, ...] = ()  # notes on old keys used in the file
 
 

@@ -37,6 +37,7 @@ class Settings:
     network_model: str = "v1"
     restart_count_max: int = 3
     batch_pages_max: int = 50
+    public_host: str | None = None
     anon_key: Secret | None = None
     admin_email: str | None = None
     admin_password: Secret | None = None

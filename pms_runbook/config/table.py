@@ -148,6 +148,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("api_url", "url", "PMS API base URL", "--api-url", ("PMS_API_URL",), ("api_url",), True, metavar="URL"),
     _s("admin_url", "url", "admin UI base URL", "--admin-url", ("PMS_ADMIN_URL",), ("admin_url",), True,
        metavar="URL"),
+    _s("public_host", "text", "the public website's host name (agency_domains.domain) the public API is asked for with "
+       "?public_host= (quickref Q2, Q5, Q7)", "--public-host", ("PMS_PUBLIC_HOST",), ("public_host",), True,
+       metavar="HOST"),
     _s("sb_url", "url", "Supabase auth gateway (Kong) URL", "--sb-url", ("SB_URL",), ("auth_url", "sb_url"), True,
        metavar="URL", deprecated=("SUPABASE_URL",)),
     _s("expected_commit", "commit", "git SHA the deploy must run (prefix, >= 7 hex, any case)", "--expected-commit",
