@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.daily, pytest.mark.postdeploy, pytest.mark.nightly,
 
 
 @pytest.mark.redflag("Q1")
-def test_bookings_with_the_new_statuses_are_served(db, as_member, token, settings, evidence):
+def test_bookings_with_the_new_statuses_are_served(profile_names, db, as_member, token, settings, evidence):
     stored = bookings.exposed(db)
     evidence.attach_text("bookings outside the 8 legacy statuses (SQL)",
                          "\n".join(f"{b.id} {b.status} agency {b.agency_id}" for b in stored) or "none: nothing exposed")
@@ -37,12 +37,12 @@ def test_bookings_with_the_new_statuses_are_served(db, as_member, token, setting
             failed.append(f"{b.id} (DB status {b.status!r}) -> HTTP 200 with status {got!r}")
     if stored:
         require_some(checked, "the booking detail endpoint", sorted(set(skipped)))
-    assert not failed, red_flag("Q1", observed="\n".join(failed) + not_member_note(sorted(set(skipped))),
+    assert not failed, red_flag("Q1", names=profile_names, observed="\n".join(failed) + not_member_note(sorted(set(skipped))),
                                 count=len(failed), statuses=", ".join(sorted({b.status for b in stored})))
 
 
 @pytest.mark.redflag("Q1")
-def test_the_api_describes_the_new_booking_statuses(openapi, evidence):
+def test_the_api_describes_the_new_booking_statuses(profile_names, openapi, evidence):
     answer, doc = openapi
     path = next((p for p in sorted(doc.paths) if re.fullmatch(r"/api/v1/bookings/\{[^}]+\}", p)), None)
     schema = doc.response_schema(path) if path else None
@@ -52,5 +52,5 @@ def test_the_api_describes_the_new_booking_statuses(openapi, evidence):
                             "it has no GET /api/v1/bookings/{id} with a status enum in its response")
     evidence.attach_text(f"{schema}.status in /openapi.json", ", ".join(sorted(enum)))
     missing = [s for s in bookings.ADDED_STATUSES if s not in enum]
-    assert not missing, red_flag("Q1", case="openapi", observed=f"{path} -> {schema}.status enum: {', '.join(sorted(enum))}",
-                                 missing=", ".join(missing))
+    assert not missing, red_flag("Q1", names=profile_names, case="openapi", missing=", ".join(missing),
+                                 observed=f"{path} -> {schema}.status enum: {', '.join(sorted(enum))}")

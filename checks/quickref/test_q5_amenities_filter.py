@@ -13,16 +13,16 @@ pytestmark = [pytest.mark.postdeploy, pytest.mark.nightly,
 
 @pytest.mark.daily
 @pytest.mark.redflag("Q5")
-def test_the_anon_amenities_policies_exist(db, evidence):
+def test_the_anon_amenities_policies_exist(profile_names, db, evidence):
     present = public_site.anon_policies(db)
     evidence.attach_text("anon policies on amenities / property_amenities (pg_policies)", ", ".join(sorted(present)) or "none")
     missing = [p for p in public_site.ANON_POLICIES if p not in present]
-    assert not missing, red_flag("Q5", case="policies", observed=f"pg_policies lacks {', '.join(missing)}",
+    assert not missing, red_flag("Q5", names=profile_names, case="policies", observed=f"pg_policies lacks {', '.join(missing)}",
                                  missing=", ".join(missing))
 
 
 @pytest.mark.redflag("Q5")
-def test_the_public_filter_offers_the_amenities_of_public_properties(db, pms, agency_hosts, evidence):
+def test_the_public_filter_offers_the_amenities_of_public_properties(profile_names, db, pms, agency_hosts, evidence):
     if not agency_hosts:
         raise CouldNotCheck("the public amenities filter", "no agency has a public host in agency_domains")
     failed, unresolved = [], []
@@ -43,4 +43,4 @@ def test_the_public_filter_offers_the_amenities_of_public_properties(db, pms, ag
         raise CouldNotCheck("the public amenities filter", f"no public host resolves ({', '.join(unresolved)}: 404)",
                             hint="see the public-visibility check (Q7)")
     note = f"\nnot checked (host answered 404, see Q7): {', '.join(unresolved)}" if unresolved else ""
-    assert not failed, red_flag("Q5", observed="\n".join(failed) + note)
+    assert not failed, red_flag("Q5", names=profile_names, observed="\n".join(failed) + note)

@@ -12,19 +12,18 @@ pytestmark = [pytest.mark.postdeploy, pytest.mark.nightly, pytest.mark.runbook("
 
 @pytest.mark.daily
 @pytest.mark.redflag("Q7")
-def test_the_public_host_resolves_to_its_agency(db, pms, public_host, evidence):
+def test_the_public_host_resolves_to_its_agency(profile_names, db, pms, public_host, evidence):
     agency = public_site.agency_of_host(db, public_host)
     answer = pms.target.get(public_site.SETTINGS, params=public_site.public_params(public_host))
     evidence.attach_http(answer)
-    assert agency is not None and answer.status != 404, red_flag(
-        "Q7", case="domain", host=public_host,
+    assert agency is not None and answer.status != 404, red_flag("Q7", names=profile_names, case="domain", host=public_host,
         observed=f"agency_domains: {'no row' if agency is None else agency} for {public_host}; "
                  f"GET {public_site.SETTINGS}?public_host={public_host} -> HTTP {answer.status}")
     expect_ok(answer)
 
 
 @pytest.mark.redflag("Q7")
-def test_every_public_property_is_on_the_public_site(db, pms, agency_hosts, evidence):
+def test_every_public_property_is_on_the_public_site(profile_names, db, pms, agency_hosts, evidence):
     if not agency_hosts:
         raise CouldNotCheck("the public properties", "no agency has a public host in agency_domains")
     hidden, filtered, extra, unresolved = [], [], [], []
@@ -44,6 +43,6 @@ def test_every_public_property_is_on_the_public_site(db, pms, agency_hosts, evid
     if len(unresolved) == len(agency_hosts):
         raise CouldNotCheck("the public properties", f"no public host resolves ({', '.join(unresolved)}: 404)")
     note = f"\nnot checked (host answered 404): {', '.join(unresolved)}" if unresolved else ""
-    assert not hidden, red_flag("Q7", observed="\n".join(hidden) + note, count=len(hidden))
-    assert not filtered, red_flag("Q7", case="filter", observed="\n".join(filtered) + note)
-    assert not extra, red_flag("Q7", case="extra", observed="\n".join(extra) + note)
+    assert not hidden, red_flag("Q7", names=profile_names, observed="\n".join(hidden) + note, count=len(hidden))
+    assert not filtered, red_flag("Q7", names=profile_names, case="filter", observed="\n".join(filtered) + note)
+    assert not extra, red_flag("Q7", names=profile_names, case="extra", observed="\n".join(extra) + note)

@@ -143,6 +143,15 @@ class PerUnitNightReverted(Fault):
             migrate.apply(conn)
 
 
+class BillingUnitLiteralOld(Redeploy):
+    name = "billing-unit-literal-old"
+    summary = ("pms-backend redeployed from a build whose BillingUnit literal lacks per_unit_night: a save with it "
+               "answers 422, /openapi.json does not offer it")
+    role = "backend"
+    patches = {"services/backend/pricing.py": lambda src: src.replace(
+        '"per_unit",\n                      "per_unit_night"]', '"per_unit"]', 1)}
+
+
 HIDDEN_PROPERTY = guest_seed.property_id("ops", 1)  # public and active in the seed
 
 
@@ -188,4 +197,4 @@ class PublicDomainMissing(Fault):
 
 
 FAULTS = (BookingStatusLiteralOld, BlocksDoubleEncoded, BlocksObject, AmenitiesPolicyMissing, AmenitiesGrantRevoked,
-          PerUnitNightReverted, PropertyInactive, PropertyNotPublic, PublicDomainMissing)
+          PerUnitNightReverted, BillingUnitLiteralOld, PropertyInactive, PropertyNotPublic, PublicDomainMissing)

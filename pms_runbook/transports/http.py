@@ -75,6 +75,10 @@ class Answer:
 _deadline = threading.local()
 
 
+class _IdleClosed(Exception):
+    """The server closed a reused connection before answering (not an error of the request)."""
+
+
 class _DeadlinePassed(Exception):
     """The request's total deadline is over (not an httpcore error: httpx lets it through unmapped)."""
 
@@ -192,13 +196,18 @@ class Target:
             raise CouldNotCheck(f"{method} {url}", f"{self.name} did not answer an earlier request "
                                 f"({self.silent}); not waiting for it again")
         try:
-            return self._exchange(method, path, url, hdrs, **kwargs)
+            try:
+                return self._exchange(method, path, url, hdrs, **kwargs)
+            except _IdleClosed:
+                # The server closed a kept-alive connection after its last answer (uvicorn does after an unhandled
+                # 500): a GET/HEAD goes again once, on a fresh connection, as browsers and curl do.
+                return self._exchange(method, path, url, hdrs, retried=True, **kwargs)
         except CouldNotCheck as exc:
             if exc.because.startswith(("no answer within", "no connection within")):  # silence, not a refusal
                 self._silent_hosts.setdefault(self._host, exc.because)
             raise
 
-    def _exchange(self, method: str, path: str, url: str, hdrs: dict, **kwargs) -> Answer:
+    def _exchange(self, method: str, path: str, url: str, hdrs: dict, *, retried: bool = False, **kwargs) -> Answer:
         trickle = CouldNotCheck(f"{method} {url}", f"the answer did not complete within "
                                 f"{self.timeouts.total:g}s (slow trickle)")
         started = time.monotonic()
@@ -232,6 +241,10 @@ class Target:
         except httpx.ConnectError as exc:
             raise CouldNotCheck(f"{method} {url}", f"the connection failed: {_reason(exc)} "
                                 f"({self.name} down or wrong URL)") from None
+        except httpx.RemoteProtocolError as exc:
+            if not retried and "without sending a response" in str(exc):
+                raise _IdleClosed from None
+            raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         except httpx.HTTPError as exc:
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         finally:

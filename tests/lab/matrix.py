@@ -29,7 +29,16 @@ SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_to
 TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
         "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
 NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY
+# The guest-facing Quick Reference rows through the API and SQL (checks/quickref, issue 9): SQL ones first.
+QUICKREF_SQL = ["test_page_blocks_are_stored_as_arrays", "test_the_anon_amenities_policies_exist",
+                "test_the_billing_unit_constraints_accept_per_unit_night"]
+QUICKREF_TOKEN = ["test_bookings_with_the_new_statuses_are_served", "test_the_admin_lists_the_pages_with_their_blocks",
+                  "test_the_api_offers_per_unit_night"]
+QUICKREF_OPENAPI = ["test_the_api_describes_the_new_booking_statuses"]
+QUICKREF_PUBLIC = ["test_the_public_home_page_has_its_blocks", "test_the_public_filter_offers_the_amenities_of_public_properties",
+                   "test_the_public_host_resolves_to_its_agency", "test_every_public_property_is_on_the_public_site"]
+QUICKREF_API = QUICKREF_SQL + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -44,6 +53,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         **_all(C, STEP4),
         "test_api_accepts_the_gateway_token": C, "test_api_shows_no_schema_drift": C,
+        **_all(C, QUICKREF_TOKEN + QUICKREF_PUBLIC),
     },
     "old-worker-running": {
         "test_old_worker_is_not_running_beside_v2": R, "test_at_most_one_worker_container_is_up": R,
@@ -72,6 +82,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_refuses_a_call_without_token": C,
         "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
         "test_api_shows_no_schema_drift": C,
+        **_all(C, QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC),
     },
     "admin-missing": {
         "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
@@ -112,6 +123,7 @@ MATRIX: dict[str, dict[str, str]] = {
         **_all(R, STEP4),
         "test_channel_manager_accepts_the_bearer_token_alone": R, "test_api_accepts_the_gateway_token": R,
         "test_api_shows_no_schema_drift": C,
+        **_all(R, QUICKREF_TOKEN),
     },
     "popups-in-frontend": {"test_frontend_has_no_browser_popups": R},
     "legacy-health-head": {"test_health_answers_200_to_head": R, "test_ready_answers_200_to_head": R},
@@ -120,11 +132,13 @@ MATRIX: dict[str, dict[str, str]] = {
         **_all(C, STEP4),
         "test_a_token_is_acquired": R, "test_api_accepts_the_gateway_token": R,
         "test_channel_manager_accepts_the_bearer_token_alone": C, "test_api_shows_no_schema_drift": C,
+        **_all(C, QUICKREF_TOKEN),
     },
     "token-expired": {
         **_all(R, STEP4),
         "test_a_token_is_acquired": R, "test_channel_manager_accepts_the_bearer_token_alone": R,
         "test_api_accepts_the_gateway_token": R, "test_api_shows_no_schema_drift": C,
+        **_all(R, QUICKREF_TOKEN),
     },
     "admin-commit-unset": {"test_deployed_commit_is_the_expected_one": R, "test_admin_runs_the_expected_commit": R},
     "worker-old-commit": {
@@ -150,6 +164,8 @@ MATRIX: dict[str, dict[str, str]] = {
         **_all(R, STEP4),
         "test_channel_manager_accepts_the_bearer_token_alone": R, "test_api_accepts_the_gateway_token": R,
         "test_api_shows_no_schema_drift": C,
+        "test_bookings_with_the_new_statuses_are_served": C, "test_the_admin_lists_the_pages_with_their_blocks": C,
+        "test_the_api_offers_per_unit_night": R,
     },
     "schema-drift-500": {
         **_all(R, STEP4),
@@ -166,6 +182,35 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
         "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
         "test_ready_within_the_wait": R,
+    },
+    # The guest-facing half (issue 9): each Quick Reference row's real cause.
+    "booking-status-literal-old": {
+        "test_bookings_with_the_new_statuses_are_served": R, "test_the_api_describes_the_new_booking_statuses": R,
+    },
+    "website-blocks-double-encoded": {
+        "test_page_blocks_are_stored_as_arrays": R, "test_the_admin_lists_the_pages_with_their_blocks": R,
+        "test_the_public_home_page_has_its_blocks": R,
+    },
+    "website-blocks-object": {
+        "test_page_blocks_are_stored_as_arrays": R, "test_the_admin_lists_the_pages_with_their_blocks": R,
+        "test_the_public_home_page_has_its_blocks": R,
+    },
+    "amenities-anon-policy-missing": {
+        "test_the_anon_amenities_policies_exist": R, "test_the_public_filter_offers_the_amenities_of_public_properties": R,
+    },
+    # The properties list reads the amenities' names as anon too: without the grant it answers 500.
+    "amenities-anon-grant-revoked": {
+        "test_the_public_filter_offers_the_amenities_of_public_properties": R,
+        "test_every_public_property_is_on_the_public_site": C,
+    },
+    "per-unit-night-migration-reverted": {
+        "test_the_billing_unit_constraints_accept_per_unit_night": R, "test_every_migration_is_applied": R,
+    },
+    "billing-unit-literal-old": {"test_the_api_offers_per_unit_night": R},
+    "public-property-inactive": {"test_every_public_property_is_on_the_public_site": R},
+    "public-property-not-public": {"test_every_public_property_is_on_the_public_site": R},
+    "public-domain-missing": {
+        "test_the_public_host_resolves_to_its_agency": R, "test_the_public_home_page_has_its_blocks": C,
     },
     "worker-oom-loop": {
         "test_pms_container_is_up[pms-worker-v2]": R, "test_no_pms_container_is_restarting": R,
