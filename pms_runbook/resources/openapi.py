@@ -17,8 +17,7 @@ class OpenApi:
 
     def enum_of(self, schema: str, field: str) -> frozenset[str] | None:
         """The values of `schema`.`field` (inline, through a $ref, or an anyOf with null); None when absent."""
-        props = ((self.doc.get("components") or {}).get("schemas") or {}).get(schema, {}).get("properties") or {}
-        return self._enum(props.get(field))
+        return self._enum(_at(self.doc, "components", "schemas", schema, "properties", field))
 
     def _enum(self, node: Any, depth: int = 0) -> frozenset[str] | None:
         if not isinstance(node, dict) or depth > 5:
@@ -27,9 +26,10 @@ class OpenApi:
             return frozenset(str(v) for v in node["enum"] if v is not None)
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            return self._enum(self.doc["components"]["schemas"].get(ref.rsplit("/", 1)[1]), depth + 1)
+            return self._enum(_at(self.doc, "components", "schemas", ref.rsplit("/", 1)[1]), depth + 1)
         for key in ("anyOf", "oneOf", "allOf"):
-            for sub in node.get(key) or []:
+            subs = node.get(key)
+            for sub in subs if isinstance(subs, list) else []:
                 found = self._enum(sub, depth + 1)
                 if found:
                     return found
@@ -37,15 +37,23 @@ class OpenApi:
 
     def response_schema(self, path: str, method: str = "get") -> str | None:
         """The component name of a path's 200/201 JSON response (an array's items for a list)."""
-        op = ((self.doc.get("paths") or {}).get(path) or {}).get(method) or {}
         for code in ("200", "201"):
-            schema = ((((op.get("responses") or {}).get(code) or {}).get("content") or {})
-                      .get("application/json") or {}).get("schema") or {}
-            schema = schema.get("items", schema) if schema.get("type") == "array" else schema
-            ref = schema.get("$ref")
+            schema = _at(self.doc, "paths", path, method, "responses", code, "content", "application/json", "schema")
+            if isinstance(schema, dict) and schema.get("type") == "array":
+                schema = schema.get("items")
+            ref = schema.get("$ref") if isinstance(schema, dict) else None
             if isinstance(ref, str):
                 return ref.rsplit("/", 1)[1]
         return None
+
+
+def _at(node: Any, *keys: str) -> Any:
+    """node[k1][k2]... through objects only; None where a key or an object is missing."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
 
 
 @total(ENDPOINT)
