@@ -16,6 +16,7 @@ from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.resources import tenants
 from pms_runbook.resources.auth import Token, gateway_refusal, parse_token_response, request_token
 from pms_runbook.resources.channel_manager import parse_connection_list
+from pms_runbook.resources.openapi import OpenApi, parse_openapi
 from pms_runbook.resources.pms_api import CONNECTIONS, PmsApi, expect_ok, parsed
 from pms_runbook.resources.version import Version, parse_version
 from pms_runbook.transports.http import Answer, Target
@@ -30,6 +31,12 @@ def admin_version(admin_host: Target) -> tuple[Answer, Version]:
     answer = expect_ok(admin_host.get("/api/ops/version", params={"cb": int(time.time())},
                                       headers={"Cache-Control": "no-cache"}))
     return answer, parsed(answer, parse_version)
+
+
+def openapi(pms: PmsApi) -> tuple[Answer, OpenApi]:
+    """The API's /openapi.json, parsed (the quick-reference checks read its enums)."""
+    answer = expect_ok(pms.target.get("/openapi.json"))
+    return answer, parsed(answer, parse_openapi)
 
 
 def wait_until_ready(pms: PmsApi, *, wait: float, poll: float, first=None) -> tuple[float, Answer | None, object]:
@@ -145,6 +152,7 @@ SPECS = {
     "api_version": Spec(lambda pms: pms.version(), ("pms",), after="rollout_settled"),
     "admin_version": Spec(admin_version, ("admin_host",), after="rollout_settled"),
     "token_answer": Spec(request_token, ("auth_gateway", "settings")),
+    "openapi": Spec(openapi, ("pms",)),
     "bearer_answer": Spec(lambda pms, token: pms.target.get(CONNECTIONS, token=token), ("pms", "token"),
                           prefetch=False),
     # Last: its needs wait for the token and the database session, which go out before it.

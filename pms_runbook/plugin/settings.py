@@ -24,6 +24,7 @@ NEEDS = {
     "db": ("PMS_DB_DSN",),
     "token_answer": ("SB_URL", "ANON_KEY", "PMS_ADMIN_EMAIL", "PMS_ADMIN_PASSWORD"),
     "required_expected_commit": ("EXPECTED_COMMIT",),
+    "public_host": ("PMS_PUBLIC_HOST",),
 }
 
 
