@@ -86,6 +86,18 @@ class BlocksObject(Fault):
                          "WHERE id = %s AND jsonb_typeof(blocks) = 'object'", (HOME_PAGE,))
 
 
+class PublicPagesWithoutCodec(Redeploy):
+    name = "public-pages-no-json-codec"
+    summary = ("pms-backend redeployed from a build whose public site/pages/{slug} reads blocks as raw text (no JSON "
+               "codec, no json.loads): the public pages answer 500 while the admin list is fine")
+    role = "backend"
+    patches = {"services/backend/public_site.py": lambda src: src
+               .replace("meta_description, blocks FROM public_site_pages", "meta_description, blocks::text AS blocks "
+                        "FROM public_site_pages", 1)
+               .replace('return {**row, "blocks": normalize_blocks(row["blocks"])}', "return row", 1)
+               .replace("from lab.services.backend.website_admin import normalize_blocks\n", "", 1)}
+
+
 AMENITIES_RLS = "20260215201000_add_public_amenities_rls.sql"
 AMENITY_POLICIES = (("amenities_select_anon", "amenities"), ("amenities_select_public", "amenities"),
                     ("property_amenities_select_anon", "property_amenities"),
@@ -196,5 +208,6 @@ class PublicDomainMissing(Fault):
             guest_seed.insert_domains(conn, lab_uuid("agency", "ops"), "ops", guest_seed.public_host("ops"))
 
 
-FAULTS = (BookingStatusLiteralOld, BlocksDoubleEncoded, BlocksObject, AmenitiesPolicyMissing, AmenitiesGrantRevoked,
-          PerUnitNightReverted, BillingUnitLiteralOld, PropertyInactive, PropertyNotPublic, PublicDomainMissing)
+FAULTS = (BookingStatusLiteralOld, BlocksDoubleEncoded, BlocksObject, PublicPagesWithoutCodec, AmenitiesPolicyMissing,
+          AmenitiesGrantRevoked, PerUnitNightReverted, BillingUnitLiteralOld, PropertyInactive, PropertyNotPublic,
+          PublicDomainMissing)
