@@ -11,7 +11,9 @@ What `seed()` leaves behind, so that every daily check is green on a fresh lab:
 - for every active connection a full-sync batch every 2 h over the last 24 h (3 rows sharing a
   batch_id), all `success` except at most one failed batch per connection (8 % < 10 %);
 - older history, one batch a day, all strictly newer than 89 days (a 90-day retention check
-  finds nothing to purge).
+  finds nothing to purge);
+- for every agency the guest-facing rows of lab.guest_seed (properties, bookings, website, amenities,
+  extra services, its public host).
 
 Faults and tests add their own rows with lab.records.
 """
@@ -27,6 +29,7 @@ from uuid import UUID
 
 import psycopg
 
+from lab import guest_seed
 from lab.records import add_connection, lab_uuid
 from lab.services.common import FULL_SYNC_OPERATIONS
 
@@ -35,7 +38,7 @@ MEMBER_AGENCY_NAME = "Lab Partner Agency"
 MEMBER_ACTIVE = 3  # the member agency's active connections (plus one paused)
 PLATFORMS = ("airbnb", "booking_com", "vrbo", "expedia")
 
-SEED_VERSION = 2  # bump when the seed's shape changes: `pms-lab up` then seeds an existing lab again
+SEED_VERSION = 3  # bump when the seed's shape changes: `pms-lab up` then seeds an existing lab again
 RECENT_BATCHES = 12  # one every 2 h over the last 24 h
 RECENT_SPACING = timedelta(hours=2)
 RECENT_NEWEST_AGE = timedelta(minutes=10)
@@ -233,6 +236,14 @@ def seed(
                 for j in range(2)]
             other_connections.append(seeding.parked(agency_id, "inactive", ("other", a, "inactive"),
                                                     f"lab-other{a}-expedia-inactive", "expedia"))
+
+        # The guest-facing half (properties, bookings, website, amenities, extra services) of every agency.
+        guest_seed.seed_agency(conn, ops_agency_id, "ops", OPS_AGENCY_NAME, guest_seed.public_host("ops"), now=now)
+        guest_seed.seed_agency(conn, member_agency_id, "member", MEMBER_AGENCY_NAME, guest_seed.public_host("member"),
+                               now=now)
+        for a, agency_id in enumerate(other_agencies):
+            guest_seed.seed_agency(conn, agency_id, f"other-{a}", f"Lab Other Agency {a + 1}",
+                                   guest_seed.public_host("other", a + 1), now=now)
 
         with conn.cursor() as cur:
             with cur.copy(f"COPY channel_sync_logs ({', '.join(_LOG_COLUMNS)}) FROM STDIN") as copy:

@@ -61,3 +61,12 @@ PUBLISHED_ROLE = {"api": "backend", "admin": "admin", "auth": "auth", "db": "db"
 
 # The role the checks connect as: SELECT only, with a policy on every RLS table (lab.migrate).
 READONLY_ROLE = "pms_runbook_ro"
+
+# The public website's host names per seeded agency (agency_domains.domain; the lab-able equivalents of
+# fewo.kolibri-visions.de). The public API resolves the tenant from `?public_host=`, `x-public-host`,
+# X-Forwarded-Host (TRUST_PROXY_HEADERS=true) or Host. `PUBLIC_HOST` is the ops agency's, the one
+# `pms-lab status --json` names; the ops agency also answers to the loopback names, so the public site
+# browsed on 127.0.0.1 shows it.
+PUBLIC_HOST = "fewo.pms.lab.test"
+PUBLIC_HOSTS = {"ops": PUBLIC_HOST, "member": "partner.fewo.pms.lab.test", "other": "other{n}.fewo.pms.lab.test"}
+LOOPBACK_PUBLIC_HOSTS = ("localhost", "127.0.0.1")
