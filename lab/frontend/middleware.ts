@@ -26,7 +26,10 @@ function publicSite(request: NextRequest): NextResponse {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return NextResponse.json({ detail: "Method Not Allowed" }, { status: 405, headers: { allow: "GET, HEAD" } });
     }
-    return NextResponse.next();
+    // The rewrite proxies server to server, so the API sees its own host: name the site's (C21's override).
+    const headers = new Headers(request.headers);
+    headers.set("x-public-host", tenantHost(request));
+    return NextResponse.next({ request: { headers } });
   }
   if (pathname.startsWith("/sites/")) {
     return NextResponse.rewrite(new URL("/_not-found", request.url));
