@@ -148,6 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("api_url", "url", "PMS API base URL", "--api-url", ("PMS_API_URL",), ("api_url",), True, metavar="URL"),
     _s("admin_url", "url", "admin UI base URL", "--admin-url", ("PMS_ADMIN_URL",), ("admin_url",), True,
        metavar="URL"),
+    _s("public_url", "url", "public website base URL (the guest-facing host, e.g. fewo.*)", "--public-url",
+       ("PMS_PUBLIC_URL", "PUBLIC_SITE_URL"), ("public_url",), True, metavar="URL"),
     _s("sb_url", "url", "Supabase auth gateway (Kong) URL", "--sb-url", ("SB_URL",), ("auth_url", "sb_url"), True,
        metavar="URL", deprecated=("SUPABASE_URL",)),
     _s("expected_commit", "commit", "git SHA the deploy must run (prefix, >= 7 hex, any case)", "--expected-commit",
