@@ -126,6 +126,8 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health")
                    and _http_ok(f"{state.public_url}/robots.txt"), 30, what="admin, public website and auth gateway")
+        # The deploy's smoke of the public site: /unterkuenfte rendered now (the API is up) is what ISR keeps.
+        wait_until(lambda: _http_ok(f"{state.public_url}/unterkuenfte"), 30, what="the public site's /unterkuenfte")
     return state
 
 

@@ -27,7 +27,7 @@ def _control(api_target, settings, evidence):
 
 @pytest.mark.redflag("Q3")
 @pytest.mark.runbook("26-public-api-proxy.md")
-@pytest.mark.parametrize("path", [SETTINGS, f"{PROPERTIES}?limit=1"])
+@pytest.mark.parametrize("path", [SETTINGS, f"{PROPERTIES}?limit=1"], ids=["site-settings", "properties"])
 def test_public_api_is_proxied_same_origin(path, public_site, api_target, settings, evidence):
     answer = public_site.get(path)
     evidence.attach_http(answer)

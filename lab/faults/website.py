@@ -28,9 +28,14 @@ def redeploy_website(state: LabState, key: str, *, env: dict[str, str] | None = 
     stack.wait_until(lambda: _status(f"{state.public_url}/robots.txt") == 200, 30, what="the public website")
 
 
-def redeploy_healthy_website(state: LabState) -> None:
+def redeploy_healthy_website(state: LabState, *, warm: bool = True) -> None:
+    """The documented fix (a redeploy clears the ISR cache), then /unterkuenfte asked once while the API is up,
+    as a deploy's smoke does: rendered then, it is served from the cache from then on."""
     webapp.ensure_node_modules(state)
     redeploy_website(state, webapp.build(state, "website"))
+    if warm:
+        stack.wait_healthy(state)
+        stack.wait_until(lambda: _status(f"{state.public_url}/unterkuenfte") == 200, 30, what="/unterkuenfte 200")
 
 
 class PublicSiteNoApiBase(Fault):
@@ -55,7 +60,7 @@ class UnterkuenfteCached404(Fault):
                "back: the 404 stays cached (x-nextjs-cache: HIT)")
 
     def inject(self, state):
-        redeploy_healthy_website(state)  # a fresh ISR cache: the next request renders the page
+        redeploy_healthy_website(state, warm=False)  # a fresh ISR cache: the next request renders the page
         backend = container("backend")
         backend.stop(timeout=5)
         try:

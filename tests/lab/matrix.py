@@ -29,7 +29,9 @@ SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_to
 TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
         "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
 NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY
+PUBLIC_PROXY = ["test_public_api_is_proxied_same_origin[site-settings]", "test_public_api_is_proxied_same_origin[properties]"]
+PUBLIC_SITE = PUBLIC_PROXY + ["test_middleware_lets_only_the_public_api_through", "test_unterkuenfte_is_not_a_cached_404"]
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + PUBLIC_SITE
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -72,6 +74,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_refuses_a_call_without_token": C,
         "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
         "test_api_shows_no_schema_drift": C,
+        **_all(C, PUBLIC_PROXY),  # the API itself does not answer: not the proxy's fault
     },
     "admin-missing": {
         "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
@@ -114,6 +117,8 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_api_shows_no_schema_drift": C,
     },
     "popups-in-frontend": {"test_frontend_has_no_browser_popups": R},
+    "public-site-no-api-base": {**_all(R, PUBLIC_PROXY), "test_unterkuenfte_is_not_a_cached_404": C},
+    "unterkuenfte-cached-404": {"test_unterkuenfte_is_not_a_cached_404": R},
     "legacy-health-head": {"test_health_answers_200_to_head": R, "test_ready_answers_200_to_head": R},
     "auth-bypass-deployed": {"test_channel_manager_refuses_a_call_without_token": R},
     "anon-key-rotated": {
