@@ -139,6 +139,8 @@ def services(
         if role in webapp.SITES:  # the Next.js admin and public website (lab.webapp)
             env = {**webapp.node_service_args(state, role)["env"], "SOURCE_COMMIT": commit,
                    "API_BASE_URL": webapp.api_base_url()}
+            if role == "admin":  # its login calls the auth gateway server-side (as the browser's Supabase client would)
+                env.update({"SB_URL": f"http://{NAMES['auth']}:{port['auth']}", "ANON_KEY": state.secrets.anon_key})
         elif role in ("worker", "old_worker"):
             env = backend_env(state, commit=commit)
             env.update({"CELERY_POOL": "threads", "CELERY_CONCURRENCY": "4", "WORKER_WAIT_TIMEOUT": "60",

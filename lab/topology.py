@@ -2,11 +2,11 @@
 
     network model v1 (checklist, the default):
     coolify ─────────── supabase-redis, pms-admin, pms-public-website, pms-backend, pms-worker-v2
-    <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2
+    <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2, pms-admin (its login reaches the gateway)
 
     network model v2 (March "bridge", `pms-lab up --network-model v2`):
     coolify ─────────── supabase-redis, pms-admin, pms-public-website, pms-backend, pms-worker-v2, supabase-db (alias supabase-db)
-    <supabase network> ─ supabase-db, supabase-auth
+    <supabase network> ─ supabase-db, supabase-auth, pms-admin
 
 Plain data, importing nothing of the lab: the state, the containers and the faults all read it.
 """
@@ -36,9 +36,9 @@ NETWORK_MODELS = ("v1", "v2")
 # the one the container is created on (order is part of a container's spec).
 _NETWORKS = {
     "v1": {"db": ("supabase",), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify", "supabase"),
-           "worker": ("coolify", "supabase"), "admin": ("coolify",), "website": ("coolify",)},
+           "worker": ("coolify", "supabase"), "admin": ("coolify", "supabase"), "website": ("coolify",)},
     "v2": {"db": ("supabase", "coolify"), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify",),
-           "worker": ("coolify",), "admin": ("coolify",), "website": ("coolify",)},
+           "worker": ("coolify",), "admin": ("coolify", "supabase"), "website": ("coolify",)},
 }
 
 

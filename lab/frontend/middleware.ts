@@ -8,9 +8,9 @@ import { NextResponse, type NextRequest } from "next/server";
 //
 // Admin: a page without a session goes to /login?next=<path> (307); the API is called server-side.
 const SITE = process.env.PMS_SITE;
-const SESSION_COOKIE = "pms_session";
+const SESSION_COOKIE = "sb-lab-auth-token"; // lib/session.ts
 const PUBLIC_PAGES = ["/", "/unterkuenfte"];
-const ADMIN_OPEN = ["/login", "/api/ops/version", "/api/internal/auth/login", "/api/internal/auth/logout"];
+const ADMIN_OPEN = ["/login", "/auth/login", "/api/ops/version", "/robots.txt"];
 
 function tenantHost(request: NextRequest): string {
   const host = request.headers.get("x-forwarded-host") || request.headers.get("host") || "localhost";

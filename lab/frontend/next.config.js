@@ -11,6 +11,8 @@ const nextConfig = {
     PMS_SITE: site,
   },
   poweredByHeader: false,
+  // The API registers its lists with a trailing slash; the admin's proxy passes it on (no 308 to strip it).
+  skipTrailingSlashRedirect: true,
   async rewrites() {
     if (site !== "public" || !apiBase) {
       return [];
