@@ -1,7 +1,11 @@
-"""Faults of the Next.js frontend (Quick Reference Q3, Q4): the public website built without its API proxy
-target, and /unterkuenfte cached as 404 by ISR after an API outage. Each breaks the real thing: a build,
-the ISR cache of the running server."""
+"""Faults of the Next.js frontend (Quick Reference Q3, Q4, Q8, D6.2 live): the public website built without
+its API proxy target; /unterkuenfte cached as 404 by ISR after an API outage; an admin build whose Sync
+History calls a wrong API path; an admin build that calls alert(). Each breaks the real thing: a build and
+its redeploy, the ISR cache of the running server."""
 from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
 
 import httpx
 
@@ -17,15 +21,35 @@ def _status(url: str) -> int:
         return 0
 
 
-def redeploy_website(state: LabState, key: str, *, env: dict[str, str] | None = None) -> None:
-    """Serve build `key` from a fresh copy (an empty ISR cache) in a recreated pms-public-website."""
-    running = container("website")
+def redeploy(state: LabState, role: str, key: str, *, env: dict[str, str] | None = None) -> None:
+    """Serve build `key` from a fresh copy (an empty ISR cache) in a recreated container of `role`."""
+    running = container(role)
     if running is not None:  # a new container, as a redeploy makes: never new files under a running server
         running.remove(force=True)
-    webapp.deploy(state, "website", key, reset=True)
-    overrides = {"website": {"env": env}} if env else {}
-    stack.recreate(state, ("website",), overrides=overrides)
-    stack.wait_until(lambda: _status(f"{state.public_url}/robots.txt") == 200, 30, what="the public website")
+    webapp.deploy(state, role, key, reset=True)
+    stack.recreate(state, (role,), overrides={role: {"env": env}} if env else {})
+    url = state.public_url if role == "website" else state.admin_url
+    stack.wait_until(lambda: _status(f"{url}/robots.txt") == 200, 30, what=f"the {role} serving")
+
+
+def redeploy_website(state: LabState, key: str, *, env: dict[str, str] | None = None) -> None:
+    redeploy(state, "website", key, env=env)
+
+
+def patched_build(state: LabState, role: str, name: str, patches: dict[str, Callable[[str], str]]) -> str:
+    """A build of lab/frontend with `patches` (file -> patch) applied, as a bad commit would produce it."""
+    src = webapp.web_home(state) / "src" / name
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(webapp.SOURCE, src, ignore=shutil.ignore_patterns(*webapp.SKIP))
+    for rel, patch in patches.items():
+        path = src / rel
+        before = path.read_text()
+        after = patch(before)
+        if after == before:
+            raise RuntimeError(f"pms-lab: the patch of {rel} for {name} no longer applies")
+        path.write_text(after)
+    webapp.ensure_node_modules(state)
+    return webapp.build(state, role, source=src)
 
 
 def redeploy_healthy_website(state: LabState, *, warm: bool = True) -> None:
@@ -76,4 +100,31 @@ class UnterkuenfteCached404(Fault):
         redeploy_healthy_website(state)  # the documented fix: a redeploy clears the ISR cache
 
 
-FAULTS = (PublicSiteNoApiBase, UnterkuenfteCached404)
+class AdminBuild(Fault):
+    """The admin redeployed from a build of lab/frontend with `patches`; healing redeploys the healthy build."""
+
+    patches: dict[str, Callable[[str], str]] = {}
+
+    def inject(self, state):
+        redeploy(state, "admin", patched_build(state, "admin", self.name, self.patches))
+
+    def heal(self, state):
+        webapp.ensure_node_modules(state)
+        redeploy(state, "admin", webapp.build(state, "admin"))
+
+
+class AdminSyncHistoryBroken(AdminBuild):
+    name = "admin-sync-history-broken"
+    summary = ("pms-admin redeployed from a build whose Sync History calls a wrong API path (.../sync-batch): "
+               "the Connection Details modal shows no batches, only an error")
+    patches = {"lib/api.ts": lambda src: src.replace("/sync-batches?", "/sync-batch?")}
+
+
+class PopupInBuiltAdmin(AdminBuild):
+    name = "popup-in-built-admin"
+    summary = "pms-admin redeployed from a build whose /connections page calls alert() once the list has loaded"
+    patches = {"app/connections/page.tsx": lambda src: src.replace(
+        "        setLoaded(true);\n", "        setLoaded(true);\n        alert(`Loaded ${list.length} connections`);\n", 1)}
+
+
+FAULTS = (PublicSiteNoApiBase, UnterkuenfteCached404, AdminSyncHistoryBroken, PopupInBuiltAdmin)
