@@ -192,6 +192,15 @@ V2_MATRIX: dict[str, dict[str, str]] = {
     },
 }
 
+# The browser walk (checks/browser, marker `browser`) is proven by tests/lab/test_browser_walk.py, not in
+# the matrix runs above (their selection leaves it out: a walk per row would add ~7 s to each).
+BROWSER = ["test_no_browser_dialog_opens_during_the_walk", "test_sync_history_is_shown_for_every_active_connection",
+           "test_sync_history_agrees_with_the_api"]
+BROWSER_MATRIX: dict[str, dict[str, str]] = {
+    "admin-sync-history-broken": {"test_sync_history_is_shown_for_every_active_connection": R},
+    "popup-in-built-admin": {"test_no_browser_dialog_opens_during_the_walk": R},
+}
+
 # Faults whose symptom changes with time are proven by their own tests (tests/lab/test_postdeploy_gate.py).
 TIMED = {"slow-ready": "ready after ~15 s: the gate passes with the default wait and fails with a short one"}
 
@@ -232,6 +241,12 @@ def render() -> str:
     never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
     lines += ["", "Checks that no lab fault turns red, and where their red side is proven:"]
     lines += [f"- `{n}`: {PROVEN_ELSEWHERE.get(n, 'NOT PROVEN')}" for n in never]
+    lines += ["", "The admin UI walked in a browser (`-m browser`, tests/lab/test_browser_walk.py):", "",
+              "| lab fault | red flag | could not check |", "|---|---|---|"]
+    for fault, row in BROWSER_MATRIX.items():
+        red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
+        cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
+        lines.append(f"| `{fault}` | {red} | {cnc} |")
     lines += ["", "Faults whose symptom changes with time, proven by their own tests:"]
     lines += [f"- `{f}`: {why}" for f, why in TIMED.items()]
     return "\n".join(lines) + "\n"
