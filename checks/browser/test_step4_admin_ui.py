@@ -23,22 +23,22 @@ def walked(admin_ui_walk, request):
 
 
 @pytest.mark.redflag("D6.2")
-def test_no_browser_dialog_opens_during_the_walk(walked, settings):
-    assert not walked.dialogs, red_flag("D6.2", case="live", observed="\n".join(walked.dialogs),
+def test_no_browser_dialog_opens_during_the_walk(walked, settings, profile_names):
+    assert not walked.dialogs, red_flag("D6.2", case="live", observed="\n".join(walked.dialogs), names=profile_names,
                                         admin_url=settings.admin_url, count=len(walked.dialogs))
 
 
 @pytest.mark.redflag("Q8")
-def test_sync_history_is_shown_for_every_active_connection(walked, settings):
+def test_sync_history_is_shown_for_every_active_connection(walked, settings, profile_names):
     broken = [f"{h.connection_id} ({status}): {why}" for h in walked.histories for status, why in h.errors.items()]
     assert walked.histories, red_flag("Q8", case="none", observed="/connections listed no active connection",
-                                      admin_url=settings.admin_url)
-    assert not broken, red_flag("Q8", observed="\n".join(broken), admin_url=settings.admin_url,
+                                      admin_url=settings.admin_url, names=profile_names)
+    assert not broken, red_flag("Q8", observed="\n".join(broken), admin_url=settings.admin_url, names=profile_names,
                                 count=sum(1 for h in walked.histories if h.errors))
 
 
 @pytest.mark.redflag("Q8")
-def test_sync_history_agrees_with_the_api(walked, pms, token, settings, evidence):
+def test_sync_history_agrees_with_the_api(walked, pms, token, settings, evidence, profile_names):
     disagree = []
     for history in walked.histories:
         for status, shown in history.batches.items():
@@ -55,4 +55,4 @@ def test_sync_history_agrees_with_the_api(walked, pms, token, settings, evidence
                 disagree.append(f"{history.connection_id} ({status}): page shows {len(ui_ids)} batch(es), the API "
                                 f"{len(api_ids)}; on the page only: {sorted(ui_ids - api_ids)[:3]}")
     assert not disagree, red_flag("Q8", case="disagree", observed="\n".join(disagree), admin_url=settings.admin_url,
-                                  count=len(disagree))
+                                  count=len(disagree), names=profile_names)
