@@ -40,6 +40,7 @@ class Walk:
     histories: list[History] = field(default_factory=list)
     screenshots: list[tuple[str, bytes | None]] = field(default_factory=list)  # None: left out (a secret showed)
     failure: str | None = None  # the walk could not get where it goes (login refused, page never loaded)
+    attached: bool = False  # the screenshots go into the report once, with the first check that reads the walk
 
 
 def walk(page: Any, admin_url: str, email: str, password: str, *, timeout_ms: float) -> Walk:
@@ -97,6 +98,9 @@ def attach_screenshots(request: Any, walk_result: Walk) -> None:
     """Each page's screenshot into the HTML report and Allure (a note instead where a secret showed)."""
     from pms_runbook import evidence
 
+    if walk_result.attached:
+        return
+    walk_result.attached = True
     for name, png in walk_result.screenshots:
         if png is None:
             evidence.attach(request, f"screenshot {name}", "left out: the page showed a secret of the run")
