@@ -8,6 +8,7 @@ pytest_plugins = [
     "fixtures.docker",
     "fixtures.db",
     "fixtures.frontend",
+    "fixtures.browser",
     "fixtures.evidence",
     "fixtures.step4",
     "fixtures.guest",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker
 
-from lab import image, topology
+from lab import image, topology, webapp
 from lab.state import REPO_ROOT, LabState
 from lab.topology import LABEL, NAMES
 
@@ -136,9 +136,11 @@ def services(
 
     def pms_env(role: str) -> dict[str, str]:
         commit = commits.get(role, state.commit)
-        if role == "admin":
-            env = {**PY_ENV, "SOURCE_COMMIT": commit, "NODE_ENV": "production",
-                   "API_BASE_URL": f"http://{NAMES['backend']}:{port['backend']}"}
+        if role in webapp.SITES:  # the Next.js admin and public website (lab.webapp)
+            env = {**webapp.node_service_args(state, role)["env"], "SOURCE_COMMIT": commit,
+                   "API_BASE_URL": webapp.api_base_url()}
+            if role == "admin":  # its login calls the auth gateway server-side (as the browser's Supabase client would)
+                env.update({"SB_URL": f"http://{NAMES['auth']}:{port['auth']}", "ANON_KEY": state.secrets.anon_key})
         elif role in ("worker", "old_worker"):
             env = backend_env(state, commit=commit)
             env.update({"CELERY_POOL": "threads", "CELERY_CONCURRENCY": "4", "WORKER_WAIT_TIMEOUT": "60",
@@ -187,14 +189,11 @@ def services(
         ),
         "worker": Service(role="worker", command=[py, "-m", "lab.services.worker.start"], networks=nets("worker"),
                           env=pms_env("worker"), mounts=mounts("worker")),
-        "admin": Service(
-            role="admin",
-            command=[py, "-m", "uvicorn", "lab.services.admin.main:app", "--host", "0.0.0.0", "--port", str(port["admin"]),
-                     "--no-access-log"],
-            networks=nets("admin"), ports={f"{port['admin']}/tcp": ("127.0.0.1", state.ports.admin)},
-            env=pms_env("admin"),
-            mounts=mounts("admin"),
-        ),
+        **{role: Service(
+            role=role, command=webapp.node_service_args(state, role)["command"], networks=nets(role),
+            ports={f"{port[role]}/tcp": ("127.0.0.1", published)}, env=pms_env(role),
+            mounts=webapp.node_service_args(state, role)["mounts"], working_dir="/srv/app",
+        ) for role, published in (("admin", state.ports.admin), ("website", state.ports.public))},
     }
     for role, over in overrides.items():
         if role in svc and "restart" in over:

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from lab import containers, image
+from lab import containers, image, webapp
 from lab.containers import client, find
 from lab.state import REPO_ROOT, LabState
 from lab.topology import LABEL, NAMES, READONLY_ROLE, START_ORDER
@@ -116,12 +116,18 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
         containers.run(c, svc[role], tag)
     wait_for_db(state)
     migrate_and_seed(state)
+    keys = webapp.ensure(state)  # the Next.js builds: nothing to do when source, lock and build env are unchanged
     for role in apps:
+        if role in keys:  # a recreated frontend container is a redeploy: it starts with a fresh ISR cache
+            webapp.redeploy_if_changed(c, state, role, keys[role], svc[role].spec_hash(tag))
+            svc[role] = containers.services(state)[role]
         containers.run(c, svc[role], tag)
     if wait:
         wait_healthy(state)
-        wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health"),
-                   30, what="admin and auth gateway")
+        wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health")
+                   and _http_ok(f"{state.public_url}/robots.txt"), 30, what="admin, public website and auth gateway")
+        # The deploy's smoke of the public site: /unterkuenfte rendered now (the API is up) is what ISR keeps.
+        wait_until(lambda: _http_ok(f"{state.public_url}/unterkuenfte"), 30, what="the public site's /unterkuenfte")
     return state
 
 

@@ -32,6 +32,7 @@ class Ports:
     admin: int = field(default_factory=lambda: _port("admin"))
     auth: int = field(default_factory=lambda: _port("auth"))
     db: int = field(default_factory=lambda: _port("db"))
+    public: int = field(default_factory=lambda: _port("public"))
 
 
 @dataclass
@@ -118,6 +119,10 @@ class LabState:
         return f"http://127.0.0.1:{self.ports.admin}"
 
     @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.public}"
+
+    @property
     def auth_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.auth}"
 
@@ -126,6 +131,7 @@ class LabState:
         return {
             "api_url": self.api_url,
             "admin_url": self.admin_url,
+            "public_url": self.public_url,
             "auth_url": self.auth_url,
             "sb_url": self.auth_url,
             "db_dsn": self.host_dsn(readonly=True),

@@ -1,12 +1,12 @@
 """The lab's topology: roles, their production container names, networks, ports and the read-only role.
 
     network model v1 (checklist, the default):
-    coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2
-    <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2
+    coolify ─────────── supabase-redis, pms-admin, pms-public-website, pms-backend, pms-worker-v2
+    <supabase network> ─ supabase-db, supabase-auth, pms-backend, pms-worker-v2, pms-admin (its login reaches the gateway)
 
     network model v2 (March "bridge", `pms-lab up --network-model v2`):
-    coolify ─────────── supabase-redis, pms-admin, pms-backend, pms-worker-v2, supabase-db (alias supabase-db)
-    <supabase network> ─ supabase-db, supabase-auth
+    coolify ─────────── supabase-redis, pms-admin, pms-public-website, pms-backend, pms-worker-v2, supabase-db (alias supabase-db)
+    <supabase network> ─ supabase-db, supabase-auth, pms-admin
 
 Plain data, importing nothing of the lab: the state, the containers and the faults all read it.
 """
@@ -22,9 +22,10 @@ NAMES = {
     "backend": "pms-backend",
     "worker": "pms-worker-v2",
     "admin": "pms-admin",
+    "website": "pms-public-website",
     "old_worker": "pms-worker",
 }
-START_ORDER = (("db", "redis"), ("auth", "backend", "worker", "admin"))  # migrations run between the two
+START_ORDER = (("db", "redis"), ("auth", "backend", "worker", "admin", "website"))  # migrations run between the two
 
 # The networks as production names them; the Supabase one is Coolify's generated id.
 COOLIFY_NETWORK = "coolify"
@@ -35,9 +36,9 @@ NETWORK_MODELS = ("v1", "v2")
 # the one the container is created on (order is part of a container's spec).
 _NETWORKS = {
     "v1": {"db": ("supabase",), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify", "supabase"),
-           "worker": ("coolify", "supabase"), "admin": ("coolify",)},
+           "worker": ("coolify", "supabase"), "admin": ("coolify", "supabase"), "website": ("coolify",)},
     "v2": {"db": ("supabase", "coolify"), "redis": ("coolify",), "auth": ("supabase",), "backend": ("coolify",),
-           "worker": ("coolify",), "admin": ("coolify",)},
+           "worker": ("coolify",), "admin": ("coolify", "supabase"), "website": ("coolify",)},
 }
 
 
@@ -53,10 +54,10 @@ def aliases(role: str, model: str, *, coolify: str) -> dict[str, list[str]]:
 
 
 # Ports inside the containers, and the defaults of the ports published on 127.0.0.1
-# (each overridable with PMS_LAB_<API|ADMIN|AUTH|DB>_PORT).
-CONTAINER_PORTS = {"db": 5432, "redis": 6379, "auth": 9999, "backend": 8000, "admin": 3000}
-PUBLISHED_PORTS = {"api": 18000, "admin": 18300, "auth": 18999, "db": 15432}
-PUBLISHED_ROLE = {"api": "backend", "admin": "admin", "auth": "auth", "db": "db"}
+# (each overridable with PMS_LAB_<API|ADMIN|AUTH|DB|PUBLIC>_PORT).
+CONTAINER_PORTS = {"db": 5432, "redis": 6379, "auth": 9999, "backend": 8000, "admin": 3000, "website": 3000}
+PUBLISHED_PORTS = {"api": 18000, "admin": 18300, "auth": 18999, "db": 15432, "public": 18400}
+PUBLISHED_ROLE = {"api": "backend", "admin": "admin", "auth": "auth", "db": "db", "public": "website"}
 
 # The role the checks connect as: SELECT only, with a policy on every RLS table (lab.migrate).
 READONLY_ROLE = "pms_runbook_ro"

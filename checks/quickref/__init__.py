@@ -1,0 +1,1 @@
+"""Quick Reference rows of the runbook (issue 9): what guests and agencies see."""

@@ -101,6 +101,11 @@ class AdminRenamedGhost(Fault):
         svc = containers.services(state, builds={"admin": self.name},
                                   overrides={"admin": {"restart": "always"}})["admin"]
         svc.name, svc.ports = RENAMED_ADMIN, {}  # the old pms-admin keeps the published port
+        # Its first deploy lacks its node_modules: Node exits with "Cannot find module", Docker restarts it.
+        empty = state.home / "web" / "empty" / RENAMED_ADMIN
+        empty.mkdir(parents=True, exist_ok=True)
+        svc.mounts = {**{h: m for h, m in svc.mounts.items() if m["bind"] != "/srv/node_modules"},
+                      str(empty): {"bind": "/srv/node_modules", "mode": "ro"}}
         c = containers.client()
         containers.run(c, svc, image.ensure_image(c))
         stack.wait_until(lambda: (ct := containers.find(c, RENAMED_ADMIN)) is not None

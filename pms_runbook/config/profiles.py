@@ -26,6 +26,7 @@ class Profile:
     description: str = ""
     api_url: str | None = None
     admin_url: str | None = None
+    public_url: str | None = None
     sb_url: str | None = None
     docker: str = "local"
     supabase_network: str = "bccg4gs4o4kgsowocw08wkw4"

@@ -43,6 +43,7 @@ class Settings:
     admin_password: Secret | None = None
     db_dsn: Secret | None = None
     env_file: Path | None = None
+    public_url: str | None = None
     lab_faults: tuple[str, ...] = ()
     lab_error: str | None = None  # why the lab status could not be read (lab profile only)
     problems: tuple[str, ...] = ()  # invalid values, kept (resolve(strict=False)) for `require` to name with the rest

@@ -151,6 +151,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("public_host", "text", "the public website's host name (agency_domains.domain) the public API is asked for with "
        "?public_host= (quickref Q2, Q5, Q7)", "--public-host", ("PMS_PUBLIC_HOST",), ("public_host",), True,
        metavar="HOST"),
+    _s("public_url", "url", "public website base URL (the guest-facing host, e.g. fewo.*)", "--public-url",
+       ("PMS_PUBLIC_URL", "PUBLIC_SITE_URL"), ("public_url",), True, metavar="URL"),
     _s("sb_url", "url", "Supabase auth gateway (Kong) URL", "--sb-url", ("SB_URL",), ("auth_url", "sb_url"), True,
        metavar="URL", deprecated=("SUPABASE_URL",)),
     _s("expected_commit", "commit", "git SHA the deploy must run (prefix, >= 7 hex, any case)", "--expected-commit",

@@ -97,6 +97,7 @@ _EXC_LINE = re.compile(
     r"(?::\s|:$|$)"
 )
 _ASGI_LOAD = re.compile(r"Error loading ASGI app|Could not import module", re.IGNORECASE)
+_NODE_LOAD = re.compile(r"^Error: Cannot find module '")  # Node's MODULE_NOT_FOUND at start (the Next.js admin)
 _TRACEBACK = "Traceback (most recent call last):"
 
 _DB_DEGRADED = re.compile(
@@ -187,7 +188,7 @@ def startup_crash(lines: str | bytes | Iterable[str] | None) -> Hit | None:
             found = _hit(STARTUP_CRASH, line, i)
             in_traceback = False
             continue
-        if _ASGI_LOAD.search(line):
+        if _ASGI_LOAD.search(line) or _NODE_LOAD.match(line):
             found = _hit(STARTUP_CRASH, line, i)
             continue
         if in_traceback and line and not line[:1].isspace() and not line.startswith(("During handling",

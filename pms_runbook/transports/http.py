@@ -186,7 +186,8 @@ class Target:
 
     def request(self, method: str, path: str, *, token: Secret | None = None, headers: dict | None = None,
                 **kwargs) -> Answer:
-        if method not in ("GET", "HEAD") and not path.startswith("/auth/v1/token"):
+        # OPTIONS is safe too (RFC 9110): it proves a middleware's 405 without a method that could write.
+        if method not in ("GET", "HEAD", "OPTIONS") and not path.startswith("/auth/v1/token"):
             raise ValueError(f"checks are read-only: {method} {path} refused")
         hdrs = dict(headers or {})
         if token is not None:

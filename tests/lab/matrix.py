@@ -38,7 +38,9 @@ QUICKREF_OPENAPI = ["test_the_api_describes_the_new_booking_statuses"]
 QUICKREF_PUBLIC = ["test_the_public_home_page_has_its_blocks", "test_the_public_filter_offers_the_amenities_of_public_properties",
                    "test_the_public_host_resolves_to_its_agency", "test_every_public_property_is_on_the_public_site"]
 QUICKREF_API = QUICKREF_SQL + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API
+PUBLIC_PROXY = ["test_public_api_is_proxied_same_origin[site-settings]", "test_public_api_is_proxied_same_origin[properties]"]
+PUBLIC_SITE = PUBLIC_PROXY + ["test_middleware_lets_only_the_public_api_through", "test_unterkuenfte_is_not_a_cached_404"]
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API + PUBLIC_SITE
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -83,6 +85,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
         "test_api_shows_no_schema_drift": C,
         **_all(C, QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC),
+        **_all(C, PUBLIC_PROXY),  # the API itself does not answer: not the proxy's fault
     },
     "admin-missing": {
         "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
@@ -126,6 +129,8 @@ MATRIX: dict[str, dict[str, str]] = {
         **_all(R, QUICKREF_TOKEN),
     },
     "popups-in-frontend": {"test_frontend_has_no_browser_popups": R},
+    "public-site-no-api-base": {**_all(R, PUBLIC_PROXY), "test_unterkuenfte_is_not_a_cached_404": C},
+    "unterkuenfte-cached-404": {"test_unterkuenfte_is_not_a_cached_404": R},
     "legacy-health-head": {"test_health_answers_200_to_head": R, "test_ready_answers_200_to_head": R},
     "auth-bypass-deployed": {"test_channel_manager_refuses_a_call_without_token": R},
     "anon-key-rotated": {
@@ -233,6 +238,15 @@ V2_MATRIX: dict[str, dict[str, str]] = {
     },
 }
 
+# The browser walk (checks/browser, marker `browser`) is proven by tests/lab/test_browser_walk.py, not in
+# the matrix runs above (their selection leaves it out: a walk per row would add ~7 s to each).
+BROWSER = ["test_no_browser_dialog_opens_during_the_walk", "test_sync_history_is_shown_for_every_active_connection",
+           "test_sync_history_agrees_with_the_api"]
+BROWSER_MATRIX: dict[str, dict[str, str]] = {
+    "admin-sync-history-broken": {"test_sync_history_is_shown_for_every_active_connection": R},
+    "popup-in-built-admin": {"test_no_browser_dialog_opens_during_the_walk": R},
+}
+
 # Faults whose symptom changes with time are proven by their own tests (tests/lab/test_postdeploy_gate.py).
 TIMED = {"slow-ready": "ready after ~15 s: the gate passes with the default wait and fails with a short one"}
 
@@ -273,6 +287,12 @@ def render() -> str:
     never = [n for n in ALL if not any(row.get(n) == R for row in MATRIX.values())]
     lines += ["", "Checks that no lab fault turns red, and where their red side is proven:"]
     lines += [f"- `{n}`: {PROVEN_ELSEWHERE.get(n, 'NOT PROVEN')}" for n in never]
+    lines += ["", "The admin UI walked in a browser (`-m browser`, tests/lab/test_browser_walk.py):", "",
+              "| lab fault | red flag | could not check |", "|---|---|---|"]
+    for fault, row in BROWSER_MATRIX.items():
+        red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
+        cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
+        lines.append(f"| `{fault}` | {red} | {cnc} |")
     lines += ["", "Faults whose symptom changes with time, proven by their own tests:"]
     lines += [f"- `{f}`: {why}" for f, why in TIMED.items()]
     return "\n".join(lines) + "\n"

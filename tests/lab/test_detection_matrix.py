@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.matrix import ALL, MATRIX, PROVEN_ELSEWHERE, TIMED, V2_MATRIX, C, N, R, render
+from tests.lab.matrix import ALL, BROWSER_MATRIX, MATRIX, PROVEN_ELSEWHERE, TIMED, V2_MATRIX, C, N, R, render
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-SELECTION = ["-m", "daily or weekly or monthly or postdeploy or nightly"]
+SELECTION = ["-m", "(daily or weekly or monthly or postdeploy or nightly) and not browser"]
 
 
 def _args(lab_state):
@@ -51,7 +51,7 @@ def test_every_check_is_turned_red_by_some_fault():
 def test_every_lab_fault_is_in_the_matrix():
     from lab.faults import FAULTS
 
-    assert set(FAULTS) == set(MATRIX) | set(TIMED) | set(V2_MATRIX)
+    assert set(FAULTS) == set(MATRIX) | set(TIMED) | set(V2_MATRIX) | set(BROWSER_MATRIX)
 
 
 def test_detection_matrix_doc_is_current():

@@ -48,7 +48,9 @@ def test_status_json_names_endpoints_credentials_and_topology(lab_state):
     assert status["anon_key"] and status["admin_email"] and status["admin_password"]
     assert status["networks"] == ["coolify", "bccg4gs4o4kgsowocw08wkw4"]
     running = {c["name"] for c in status["containers"].values() if c["state"] == "running"}
-    assert running == {"supabase-db", "supabase-redis", "supabase-auth", "pms-backend", "pms-worker-v2", "pms-admin"}
+    assert running == {"supabase-db", "supabase-redis", "supabase-auth", "pms-backend", "pms-worker-v2", "pms-admin",
+                       "pms-public-website"}
+    assert status["public_url"].startswith("http://127.0.0.1:")
     assert status["containers"]["backend"]["networks"] == ["bccg4gs4o4kgsowocw08wkw4", "coolify"]
     assert status["containers"]["redis"]["networks"] == ["coolify"]
     assert {c["source_commit"] for r, c in status["containers"].items() if r in ("backend", "worker", "admin")} \

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # and the popup guard's parser outside the guard.
 NOT_IN_A_RUN_OF_CHECKS = ("hypothesis", "tree_sitter", "tree_sitter_javascript", "tree_sitter_typescript",
                           "lab.services", "fastapi", "starlette", "uvicorn", "celery", "kombu", "redis",
-                          "paramiko", "invoke", "click", "rich", "jwt")  # ssh:// only; httpx's CLI; pyjwt
+                          "paramiko", "invoke", "click", "rich", "jwt",  # ssh:// only; httpx's CLI; pyjwt
+                          "playwright", "greenlet", "pyee")  # the browser walk: imported by its fixture only
 
 
 def _readme_commands() -> list[str]:

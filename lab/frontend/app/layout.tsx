@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import { ToastProvider } from "../components/ToastProvider";
 
 export const metadata = {
-  title: "PMS Admin",
+  title: process.env.PMS_SITE === "public" ? "Ferienwohnungen" : "PMS Admin",
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

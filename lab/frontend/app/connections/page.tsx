@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 
 import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { SyncHistory } from "../../components/SyncHistory";
 import { useToast } from "../../components/ToastProvider";
 import { ApiError, listConnections, triggerFullSync, type ChannelConnection } from "../../lib/api";
 
@@ -10,18 +11,19 @@ import { ApiError, listConnections, triggerFullSync, type ChannelConnection } fr
 // which blocks the browser tab. Failures now go to a toast; see ToastProvider.
 const POPUP_POLICY_NOTE = "Never use alert(), use showToast() instead.";
 
-function readToken(): string {
-  return window.localStorage.getItem("pms_access_token") ?? "";
-}
-
 export default function ConnectionsPage() {
   const { showToast } = useToast();
   const [connections, setConnections] = useState<ChannelConnection[]>([]);
   const [pendingSync, setPendingSync] = useState<ChannelConnection | null>(null);
+  const [open, setOpen] = useState<ChannelConnection | null>(null);
+  const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
-    listConnections(readToken())
-      .then(setConnections)
+    listConnections()
+      .then((list) => {
+        setConnections(list);
+        setLoaded(true);
+      })
       .catch((error: unknown) => {
         const message = error instanceof ApiError ? error.message : "Could not load connections";
         showToast("error", message);
@@ -31,7 +33,7 @@ export default function ConnectionsPage() {
   async function runSync(connection: ChannelConnection) {
     setPendingSync(null);
     try {
-      const result = await triggerFullSync(readToken(), connection.id);
+      const result = await triggerFullSync(connection.id);
       showToast("success", `${result.message} (batch ${result.batch_id ?? "n/a"})`);
     } catch (error: unknown) {
       const message = error instanceof ApiError && error.status === 503
@@ -42,7 +44,7 @@ export default function ConnectionsPage() {
   }
 
   return (
-    <main data-popup-policy={POPUP_POLICY_NOTE}>
+    <main data-popup-policy={POPUP_POLICY_NOTE} data-testid="connections" data-state={loaded ? "loaded" : "loading"}>
       <h1>Channel connections</h1>
       <table>
         <thead>
@@ -56,12 +58,16 @@ export default function ConnectionsPage() {
         </thead>
         <tbody>
           {connections.map((connection) => (
-            <tr key={connection.id}>
+            <tr key={connection.id} data-testid="connection-row" data-connection-id={connection.id}
+                data-status={connection.status}>
               <td>{connection.platform_type}</td>
               <td>{connection.platform_listing_id ?? "–"}</td>
               <td>{connection.status}</td>
               <td>{connection.last_sync_at ?? "never"}</td>
               <td>
+                <button type="button" data-testid="connection-open" onClick={() => setOpen(connection)}>
+                  Open
+                </button>{" "}
                 <button type="button" onClick={() => setPendingSync(connection)}>
                   Full sync
                 </button>
@@ -70,6 +76,21 @@ export default function ConnectionsPage() {
           ))}
         </tbody>
       </table>
+      {open ? (
+        <div className="dialog-backdrop" role="presentation">
+          <div className="dialog" role="dialog" aria-modal="true" aria-label="Connection Details"
+               data-testid="connection-detail" data-connection-id={open.id}>
+            <h2>Connection Details</h2>
+            <p>
+              {open.platform_type} · {open.status} · Last sync: {open.last_sync_at ?? "never"}
+            </p>
+            <SyncHistory connectionId={open.id} />
+            <button type="button" data-testid="connection-close" onClick={() => setOpen(null)}>
+              Close
+            </button>
+          </div>
+        </div>
+      ) : null}
       <ConfirmDialog
         open={pendingSync !== null}
         title="Start a full sync?"
