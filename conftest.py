@@ -10,5 +10,6 @@ pytest_plugins = [
     "fixtures.frontend",
     "fixtures.evidence",
     "fixtures.step4",
+    "fixtures.edge",
     "fixtures.catalogue",
 ]

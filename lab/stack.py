@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from lab import containers, image
+from lab import containers, edge, image
 from lab.containers import client, find
 from lab.state import REPO_ROOT, LabState
 from lab.topology import LABEL, NAMES, READONLY_ROLE, START_ORDER
@@ -118,6 +118,8 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
     migrate_and_seed(state)
     for role in apps:
         containers.run(c, svc[role], tag)
+    edge.prepare(state)
+    containers.run(c, edge.service(state), tag)
     if wait:
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health"),
@@ -179,9 +181,12 @@ def status(state: LabState | None = None) -> dict:
             "source_commit": next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] or []
                                    if e.startswith("SOURCE_COMMIT=")), None),
         }
+    proxy = find(c, edge.PROXY)
+    found_proxy = {"name": edge.PROXY, "state": proxy.status if proxy is not None else "missing"}
     return {
         **state.connection_info(),
         "containers": found,
+        "edge": found_proxy,
         "network_model": state.network_model,
         "ready": healthy(state) if found["backend"]["state"] == "running" else False,
     }

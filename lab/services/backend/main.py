@@ -19,7 +19,7 @@ from celery import Celery
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from lab.services.backend import errors
+from lab.services.backend import edge, errors
 from lab.services.backend.channel_manager import router as channel_router
 from lab.services.backend.db import Database
 from lab.services.backend.health import readiness
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     app.include_router(channel_router)
+    edge.install(app)  # CORS, the public host allowlist, the public rate limits (contract §10.2)
     return app
 
 
