@@ -12,7 +12,8 @@ import pytest
 from pms_runbook.redflag import red_flag
 from pms_runbook.resources import tls
 
-pytestmark = [pytest.mark.edge, pytest.mark.runbook("pms-contract.md")]
+pytestmark = [pytest.mark.daily, pytest.mark.postdeploy, pytest.mark.nightly, pytest.mark.edge,
+              pytest.mark.runbook("pms-contract.md")]
 
 HOSTS = ["api", "admin", "site"]
 HSTS_MAX_AGE = 31536000  # max-age=31536000; includeSubDomains (ch.34)

@@ -106,3 +106,52 @@ def proxy_has_no_server(answer: Answer) -> bool:
     """A 503 the proxy wrote because no healthy server is behind the host (Traefik: "no available server")."""
     text = answer.body[:500].decode("utf-8", "replace").lower()
     return answer.status == 503 and any(t in text for t in NO_SERVER_TEXTS)
+
+
+# The documented HEALTHCHECK of the container behind each host (contract §1.4): its path and port.
+HEALTH_PATH = {"api": "/health", "admin": "/api/ops/version"}
+HEALTH_PORT = {"api": 8000, "admin": 3000}
+
+
+def host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
+
+
+def refused_headers(ask_one, headers: tuple[str, ...] = REQUIRED_HEADERS) -> list[str]:
+    """The required headers a preflight refuses one by one (`ask_one(header)` -> its Answer): which ones a
+    "400 Disallowed CORS headers" to the whole list is about."""
+    refused = []
+    for h in headers:
+        got = parse_preflight(ask_one(h))
+        if not got.ok or h.lower() not in got.allow_headers:
+            refused.append(h)
+    return refused
+
+
+@dataclass(frozen=True)
+class ProxyView:
+    """A proxy 503 "no available server" while the container behind the host runs: what Docker says of it."""
+
+    container: str
+    health: str
+    test: str
+    port: int
+    observed: str
+
+
+def proxy_view(host: str, answer: Answer, container) -> ProxyView | None:
+    """None unless the proxy has no server for `host` while its `container` (resources.containers.Container,
+    or None when Docker could not be read) runs."""
+    if not proxy_has_no_server(answer):
+        return None
+    if container is None:
+        return ProxyView("(the container: not read, no Docker access)", "not read", "not read", HEALTH_PORT[host],
+                         "docker: not read")
+    if not container.up:
+        return None  # not running: Step 1 says so (D1.x), the proxy has nothing to route to
+    test = " ".join(container.healthcheck or ()) or "none (no HEALTHCHECK)"
+    return ProxyView(container.name, container.health or "none", test, HEALTH_PORT[host],
+                     f"docker: {container.name} {container.status}, health {container.health or '-'}; "
+                     f"HEALTHCHECK {test}; last check: {container.health_output or '-'}")
