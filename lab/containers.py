@@ -87,7 +87,8 @@ def healthcheck(url: str, *, start_period: int) -> dict:
     """The documented HEALTHCHECK (contract §1.4): a plain GET (not --spider, a HEAD) on 127.0.0.1 (not
     localhost), here with the image's static busybox; every 2 s in the lab (30 s documented) so that a failing
     check shows within seconds."""
-    return {"test": ["CMD", "/opt/busybox", "wget", "-q", "-T", "2", "-O", "/dev/null", url],
+    # (no -T: this static busybox's wget crashes with it; Docker's own timeout bounds the check)
+    return {"test": ["CMD", "/opt/busybox", "wget", "-qO", "/dev/null", url],
             "interval": 2 * _S, "timeout": 3 * _S, "retries": 3, "start_period": start_period * _S}
 
 

@@ -118,8 +118,7 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
     migrate_and_seed(state)
     for role in apps:
         containers.run(c, svc[role], tag)
-    edge.prepare(state)
-    containers.run(c, edge.service(state), tag)
+    recreate_edge(state, c, tag)
     if wait:
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health"),
@@ -152,6 +151,13 @@ def recreate(state: LabState, roles: tuple[str, ...], **kwargs) -> None:
     svc = containers.services(state, **kwargs)
     for role in roles:
         containers.run(c, svc[role], tag)
+
+
+def recreate_edge(state: LabState, c=None, tag: str | None = None) -> None:
+    """coolify-proxy: its CA, certificates and Caddyfile under .lab/edge/, and its container (kept when unchanged)."""
+    c = c or client()
+    edge.prepare(state)
+    containers.run(c, edge.service(state), tag or image.ensure_image(c))
 
 
 def deploy(state: LabState, commit: str) -> None:

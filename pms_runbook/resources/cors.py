@@ -50,6 +50,11 @@ class Preflight:
         return self.status in (200, 204)
 
     @property
+    def refuses_headers(self) -> bool:
+        """The documented refusal of requested headers (400 "Disallowed CORS headers"), not of the origin."""
+        return self.status == 400 and "header" in self.body.lower()
+
+    @property
     def wildcard(self) -> list[str]:
         return [name for name, v in (("Access-Control-Allow-Origin", {self.allow_origin or ""}),
                                      ("Access-Control-Allow-Headers", self.allow_headers),
