@@ -287,6 +287,9 @@ class Target:
                                     f"({self.name} accepts connections but does not answer)") from None
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise CouldNotCheck(f"{method} {url}", f"its TLS certificate does not verify: {_reason(exc)} "
+                                    f"(the certificate checks, E1/E2, say which)") from None
             raise CouldNotCheck(f"{method} {url}", f"the connection failed: {_reason(exc)} "
                                 f"({self.name} down or wrong URL)") from None
         except httpx.HTTPError as exc:

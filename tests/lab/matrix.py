@@ -29,7 +29,17 @@ SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_to
 TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
         "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
 NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY
+# The edge (issue 12): through coolify-proxy, by the lab's host names (pinned resolution, the lab CA).
+EDGE_TLS = [f"test_host_presents_its_own_certificate[{h}]" for h in ("api", "admin", "site")] + [
+    f"test_certificate_is_valid_long_enough_with_its_chain[{h}]" for h in ("api", "admin", "site")] + [
+    "test_admin_host_sends_hsts"] + [f"test_http_redirects_to_https[{h}]" for h in ("api", "admin", "site")]
+EDGE_API = ["test_preflight_from_each_allowed_origin_is_allowed", "test_preflight_from_an_unknown_origin_is_not_allowed",
+            "test_preflight_with_an_undocumented_header_gets_400", "test_public_host_is_allowed",
+            "test_unknown_host_gets_the_documented_403", "test_public_endpoint_sends_rate_limit_headers_from_redis"]
+EDGE_PROXY = ["test_proxy_has_a_server_for_each_running_container[api]",
+              "test_proxy_has_a_server_for_each_running_container[admin]"]
+EDGE = EDGE_TLS + EDGE_API + EDGE_PROXY
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + EDGE
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -60,6 +70,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
         "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
         "test_ready_within_the_wait": R,
+        "test_public_endpoint_sends_rate_limit_headers_from_redis": R,  # the limiter's memory fallback (§9 #33)
     },
     "backend-crashloop": {
         "test_pms_container_is_up[pms-backend]": R, "test_no_pms_container_is_restarting": R,
@@ -72,9 +83,11 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_refuses_a_call_without_token": C,
         "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
         "test_api_shows_no_schema_drift": C,
+        **_all(C, EDGE_API),  # the proxy has no server for the API host: nothing behind it to ask
     },
     "admin-missing": {
         "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
+        "test_admin_host_sends_hsts": C,
     },
     "commit-mismatch": {
         "test_deployed_commit_is_the_expected_one": R, "test_api_runs_the_expected_commit": R,
@@ -166,11 +179,34 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
         "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
         "test_ready_within_the_wait": R,
+        "test_public_endpoint_sends_rate_limit_headers_from_redis": R,
     },
     "worker-oom-loop": {
         "test_pms_container_is_up[pms-worker-v2]": R, "test_no_pms_container_is_restarting": R,
         "test_ready_answers_200_to_head": R, "test_ready_component_is_up[celery]": R,
         "test_celery_reports_exactly_one_worker": R, "test_ready_within_the_wait": R,
+    },
+    # The edge (issue 12).
+    "edge-default-cert": {
+        "test_host_presents_its_own_certificate[api]": R,
+        # Every HTTPS request to the API host fails its certificate verification.
+        **_all(C, EDGE_API), "test_proxy_has_a_server_for_each_running_container[api]": C,
+    },
+    "edge-cert-expiring": {"test_certificate_is_valid_long_enough_with_its_chain[admin]": R},
+    "edge-cors-headers-override": {"test_preflight_from_each_allowed_origin_is_allowed": R},
+    "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed": R},
+    "edge-host-blocked": {"test_public_host_is_allowed": R},
+    "edge-backend-unhealthy": {
+        "test_proxy_has_a_server_for_each_running_container[api]": R,
+        **_all(C, EDGE_API),
+        # The backend hangs: the direct port takes connections and never answers.
+        "test_deployed_commit_is_the_expected_one": C, **_all(C, STEP2 + STEP4),
+        "test_celery_reports_exactly_one_worker": C,
+        "test_health_is_200": C, "test_ready_within_the_wait": C, "test_api_runs_the_expected_commit": C,
+        "test_channel_manager_accepts_the_bearer_token_alone": C,
+        "test_channel_manager_refuses_a_call_without_token": C,
+        "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
+        "test_api_shows_no_schema_drift": C,
     },
 }
 
