@@ -231,6 +231,20 @@ PROVEN_ELSEWHERE = {
     "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
                           "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
                           "the real one, answers 200 \"up\" whenever its process serves at all",
+    **{f"test_host_presents_its_own_certificate[{h}]": "the check of [api] (edge-default-cert) for another host"
+       for h in ("admin", "site")},
+    **{f"test_certificate_is_valid_long_enough_with_its_chain[{h}]": "the check of [admin] (edge-cert-expiring) for "
+       "another host" for h in ("api", "site")},
+    "test_admin_host_sends_hsts": "an admin host without strict-transport-security (tests/unit/test_edge.py)",
+    **{f"test_http_redirects_to_https[{h}]": "plain HTTP answering 200 (tests/unit/test_edge.py)"
+       for h in ("api", "admin", "site")},
+    "test_preflight_from_an_unknown_origin_is_not_allowed": "a CORS answer with Access-Control-Allow-Origin: * "
+                                                            "(tests/unit/test_edge.py)",
+    "test_preflight_with_an_undocumented_header_gets_400": "a CORS answer allowing every header "
+                                                           "(tests/unit/test_edge.py)",
+    "test_unknown_host_gets_the_documented_403": "a server that allows every host (tests/unit/test_edge.py)",
+    "test_proxy_has_a_server_for_each_running_container[admin]": "the check of [api] (edge-backend-unhealthy) for "
+                                                                 "the admin host",
 }
 
 
