@@ -113,11 +113,15 @@ class BackendUnhealthy(Fault):
                "coolify-proxy takes it out of rotation (503), while the container runs")
 
     def _signal(self, sig: str) -> None:
+        import docker
+
         backend = container("backend")
         if backend is not None and backend.status == "running":
-            # PID 1 is docker-init; the app is its child.
-            backend.exec_run(["/opt/busybox", "sh", "-c",
-                              f"/opt/busybox kill -{sig} $(/opt/busybox cat /proc/1/task/1/children)"], user="1000")
+            try:  # PID 1 is docker-init; the app is its child.
+                backend.exec_run(["/opt/busybox", "sh", "-c",
+                                  f"/opt/busybox kill -{sig} $(/opt/busybox cat /proc/1/task/1/children)"], user="1000")
+            except docker.errors.APIError:
+                pass  # restarting meanwhile: a new process, not a stopped one
 
     def inject(self, state):
         def health(status):
