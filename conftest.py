@@ -12,5 +12,6 @@ pytest_plugins = [
     "fixtures.evidence",
     "fixtures.step4",
     "fixtures.guest",
+    "fixtures.edge",
     "fixtures.catalogue",
 ]

@@ -34,6 +34,7 @@ class Service:
     name: str | None = None
     aliases: dict[str, list[str]] = field(default_factory=dict)  # network -> DNS aliases on it
     mem_limit: str | None = None
+    healthcheck: dict | None = None  # Docker's HEALTHCHECK (test, interval, timeout, retries, start_period in ns)
 
     @property
     def container_name(self) -> str:
@@ -41,7 +42,7 @@ class Service:
 
     def spec_hash(self, image_tag: str) -> str:
         # Fields at their defaults stay out of the hash, so adding one does not recreate every container.
-        spec = {k: v for k, v in self.__dict__.items() if not (k in ("aliases", "mem_limit") and not v)}
+        spec = {k: v for k, v in self.__dict__.items() if not (k in ("aliases", "mem_limit", "healthcheck") and not v)}
         doc = json.dumps([image_tag, spec], sort_keys=True, default=str)
         return hashlib.sha256(doc.encode()).hexdigest()[:16]
 
@@ -79,6 +80,24 @@ def build_dir(build: str | None) -> Path:
     return REPO_ROOT if build is None else LabState.load().home / "builds" / build
 
 
+_S = 1_000_000_000  # Docker counts HEALTHCHECK times in nanoseconds
+
+
+def healthcheck(url: str, *, start_period: int) -> dict:
+    """The documented HEALTHCHECK (contract §1.4): a plain GET (not --spider, a HEAD) on 127.0.0.1 (not
+    localhost), here with the image's static busybox; every 2 s in the lab (30 s documented) so that a failing
+    check shows within seconds."""
+    # (no -T: this static busybox's wget crashes with it; Docker's own timeout bounds the check)
+    return {"test": ["CMD", "/opt/busybox", "wget", "-qO", "/dev/null", url],
+            "interval": 2 * _S, "timeout": 3 * _S, "retries": 3, "start_period": start_period * _S}
+
+
+HEALTHCHECKS = {
+    "backend": lambda port: healthcheck(f"http://127.0.0.1:{port}/health", start_period=60),
+    "admin": lambda port: healthcheck(f"http://127.0.0.1:{port}/api/ops/version", start_period=30),
+}
+
+
 PY_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "HOME": "/tmp"}
 
 
@@ -100,7 +119,20 @@ def backend_env(state: LabState, *, commit: str, jwt_secret: str | None = None) 
         "SYNC_LOG_STALE_MINUTES": "60",
         # Celery's inspect waits its whole timeout for replies; half a second is plenty on one host.
         "CELERY_INSPECT_TIMEOUT_SECONDS": "0.5",
+        **edge_env(state),
     }
+
+
+def edge_env(state: LabState) -> dict[str, str]:
+    """CORS and the host allowlist as Coolify sets them for the lab's edge hosts (contract §1.3, §10.2)."""
+    admin, site = (h for h in topology.EDGE_ROUTES if not h.startswith("api."))
+    port = state.ports.edge_https
+    origins = [f"https://{admin}", f"https://{site}", f"https://{admin}:{port}", f"https://{site}:{port}",
+               "http://localhost:3000"]
+    # The edge hosts, and the names the lab's own clients use (the direct ports, the site's server-side proxy).
+    hosts = [*topology.EDGE_ROUTES, "localhost", "127.0.0.1", NAMES["backend"]]
+    return {"ALLOWED_ORIGINS": ",".join(origins), "ALLOWED_HOSTS": ",".join(hosts), "TRUST_PROXY_HEADERS": "true",
+            "CORS_ALLOW_CREDENTIALS": "true", "PUBLIC_RATE_LIMIT_ENABLED": "true"}
 
 
 def services(
@@ -195,7 +227,11 @@ def services(
             mounts=webapp.node_service_args(state, role)["mounts"], working_dir="/srv/app",
         ) for role, published in (("admin", state.ports.admin), ("website", state.ports.public))},
     }
+    for role, check in HEALTHCHECKS.items():
+        svc[role].healthcheck = check(port[role])
     for role, over in overrides.items():
+        if role in svc and "healthcheck" in over:
+            svc[role].healthcheck = over["healthcheck"]
         if role in svc and "restart" in over:
             svc[role].restart = over["restart"]
         if role in svc and "mem_limit" in over:
@@ -253,6 +289,7 @@ def run(c: docker.DockerClient, svc: Service, tag: str, *, start: bool = True):
         restart_policy={"Name": svc.restart} if svc.restart != "no" else None,
         **({"mem_limit": svc.mem_limit, "memswap_limit": svc.mem_limit} if svc.mem_limit else {}),
         labels={LABEL: "1", f"{LABEL}.role": svc.role, f"{LABEL}.spec": spec},
+        **({"healthcheck": svc.healthcheck} if svc.healthcheck else {}),
         stop_signal="SIGTERM",
     )
     for net in others:

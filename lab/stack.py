@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from lab import containers, image, webapp
+from lab import containers, edge, image, webapp
 from lab.containers import client, find
 from lab.state import REPO_ROOT, LabState
 from lab.topology import LABEL, NAMES, READONLY_ROLE, START_ORDER
@@ -122,6 +122,7 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
             webapp.redeploy_if_changed(c, state, role, keys[role], svc[role].spec_hash(tag))
             svc[role] = containers.services(state)[role]
         containers.run(c, svc[role], tag)
+    recreate_edge(state, c, tag)
     if wait:
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health")
@@ -158,6 +159,13 @@ def recreate(state: LabState, roles: tuple[str, ...], **kwargs) -> None:
         containers.run(c, svc[role], tag)
 
 
+def recreate_edge(state: LabState, c=None, tag: str | None = None) -> None:
+    """coolify-proxy: its CA, certificates and Caddyfile under .lab/edge/, and its container (kept when unchanged)."""
+    c = c or client()
+    edge.prepare(state)
+    containers.run(c, edge.service(state), tag or image.ensure_image(c))
+
+
 def deploy(state: LabState, commit: str) -> None:
     """A Coolify redeploy of backend, then worker, then admin, with a new SOURCE_COMMIT."""
     state.commit = commit
@@ -185,9 +193,12 @@ def status(state: LabState | None = None) -> dict:
             "source_commit": next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] or []
                                    if e.startswith("SOURCE_COMMIT=")), None),
         }
+    proxy = find(c, edge.PROXY)
+    found_proxy = {"name": edge.PROXY, "state": proxy.status if proxy is not None else "missing"}
     return {
         **state.connection_info(),
         "containers": found,
+        "edge": found_proxy,
         "network_model": state.network_model,
         "ready": healthy(state) if found["backend"]["state"] == "running" else False,
     }

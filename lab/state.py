@@ -13,7 +13,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from lab.topology import CONTAINER_PORTS, COOLIFY_NETWORK, NAMES, PUBLIC_HOST, PUBLISHED_PORTS, READONLY_ROLE, SUPABASE_NETWORK
+from lab.topology import (
+    CONTAINER_PORTS,
+    COOLIFY_NETWORK,
+    EDGE_PUBLISHED_PORTS,
+    NAMES,
+    PUBLIC_HOST,
+    PUBLISHED_PORTS,
+    READONLY_ROLE,
+    SUPABASE_NETWORK,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +32,8 @@ def lab_home() -> Path:
 
 
 def _port(name: str) -> int:
-    return int(os.environ.get(f"PMS_LAB_{name.upper()}_PORT", PUBLISHED_PORTS[name]))
+    default = PUBLISHED_PORTS.get(name) or EDGE_PUBLISHED_PORTS[name.removeprefix("edge_")]
+    return int(os.environ.get(f"PMS_LAB_{name.upper()}_PORT", default))
 
 
 @dataclass
@@ -33,6 +43,8 @@ class Ports:
     auth: int = field(default_factory=lambda: _port("auth"))
     db: int = field(default_factory=lambda: _port("db"))
     public: int = field(default_factory=lambda: _port("public"))
+    edge_https: int = field(default_factory=lambda: _port("edge_https"))
+    edge_http: int = field(default_factory=lambda: _port("edge_http"))
 
 
 @dataclass
@@ -148,6 +160,22 @@ class LabState:
             "containers": dict(NAMES),
             "faults": list(self.faults),
             "public_host": PUBLIC_HOST,  # the ops agency's public website host (agency_domains)
+            **self.edge_info(),
+        }
+
+    def edge_info(self) -> dict:
+        """The edge (coolify-proxy): its hosts' URLs, their pinned resolution, the lab CA, the expected issuer."""
+        from lab.topology import EDGE_ROUTES
+
+        hosts = list(EDGE_ROUTES)
+        api, admin, site = hosts
+        return {
+            "edge_url": f"https://{api}", "edge_api_url": f"https://{api}", "edge_admin_url": f"https://{admin}",
+            "edge_site_url": f"https://{site}", "edge_hosts": hosts,
+            "edge_resolve": ",".join(f"{h}:443=127.0.0.1:{self.ports.edge_https},{h}:80=127.0.0.1:{self.ports.edge_http}"
+                                     for h in hosts),
+            "edge_ca": str(self.home / "edge" / "ca.pem"), "edge_issuer": "PMS Lab Issuing CA",
+            "edge_origins": ",".join(f"https://{h}" for h in (admin, site)),
         }
 
     def host_dsn(self, readonly: bool = False) -> str:

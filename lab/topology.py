@@ -24,6 +24,7 @@ NAMES = {
     "admin": "pms-admin",
     "website": "pms-public-website",
     "old_worker": "pms-worker",
+    "proxy": "coolify-proxy",  # the edge (lab.edge)
 }
 START_ORDER = (("db", "redis"), ("auth", "backend", "worker", "admin", "website"))  # migrations run between the two
 
@@ -58,6 +59,19 @@ def aliases(role: str, model: str, *, coolify: str) -> dict[str, list[str]]:
 CONTAINER_PORTS = {"db": 5432, "redis": 6379, "auth": 9999, "backend": 8000, "admin": 3000, "website": 3000}
 PUBLISHED_PORTS = {"api": 18000, "admin": 18300, "auth": 18999, "db": 15432, "public": 18400}
 PUBLISHED_ROLE = {"api": "backend", "admin": "admin", "auth": "auth", "db": "db", "public": "website"}
+
+# The edge (issue 12): Coolify's proxy in front of the PMS, TLS on published ports, routing by host name.
+# host -> the container (and its port) it routes to; the public website is the "web" helper's container.
+PROXY = NAMES["proxy"]
+PUBLIC_WEBSITE = "pms-public-website"
+EDGE_DOMAIN = "pms.lab.test"
+EDGE_ROUTES = {
+    f"api.{EDGE_DOMAIN}": (NAMES["backend"], CONTAINER_PORTS["backend"], "/health"),
+    f"admin.{EDGE_DOMAIN}": (NAMES["admin"], CONTAINER_PORTS["admin"], "/api/ops/version"),
+    f"fewo.{EDGE_DOMAIN}": (PUBLIC_WEBSITE, 3000, None),
+}
+EDGE_CONTAINER_PORTS = {"https": 8443, "http": 8080}
+EDGE_PUBLISHED_PORTS = {"https": 18443, "http": 18080}  # PMS_LAB_EDGE_HTTPS_PORT, PMS_LAB_EDGE_HTTP_PORT
 
 # The role the checks connect as: SELECT only, with a policy on every RLS table (lab.migrate).
 READONLY_ROLE = "pms_runbook_ro"

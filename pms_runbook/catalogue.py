@@ -21,8 +21,8 @@ DATA = Path(__file__).parent / "data"
 SEVERITIES = ("blocker", "critical", "normal", "minor")  # the same words in Allure
 # The names a profile (or the `names` fixture) gives: a fix names them only through these placeholders.
 PROFILE_NAMES = ("backend", "admin", "worker", "old_worker", "redis", "db", "supabase_network", "coolify_network",
-                 "network_model", "db_host")
-ROLES = ("backend", "admin", "worker", "old_worker", "redis", "db")
+                 "network_model", "db_host", "proxy")
+ROLES = ("backend", "admin", "worker", "old_worker", "redis", "db", "proxy")
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")  # {name}; leaves '{{.HostConfig.Memory}}' and '{"a":1}' alone
 _SNIPPET = re.compile(r"\{@([a-z_][a-z0-9_]*)\}")
 

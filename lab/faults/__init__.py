@@ -6,11 +6,11 @@ One module per area of the runbook, each listing its faults (subclasses of base.
 from __future__ import annotations
 
 from lab import stack
-from lab.faults import auth, database, deploys, frontend, guest, history, network, processes, website
+from lab.faults import auth, database, deploys, edge, frontend, guest, history, network, processes, website
 from lab.faults.base import Fault
 from lab.state import LabState
 
-AREAS = (network, processes, deploys, database, history, frontend, auth, guest, website)
+AREAS = (network, processes, deploys, database, history, frontend, auth, guest, website, edge)
 FAULTS: dict[str, Fault] = {cls.name: cls() for area in AREAS for cls in area.FAULTS}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .table import SETTINGS, ConfigError
 
 DEFAULT_PROFILES_PATH = Path(__file__).resolve().parent.parent.parent / "environments.toml"
-CONTAINER_ROLES = ("backend", "admin", "worker", "old_worker", "redis", "db")
+CONTAINER_ROLES = ("backend", "admin", "worker", "old_worker", "redis", "db", "proxy")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,13 @@ class Profile:
     frontend_dir: str | None = None
     batch_pages_max: int = 50
     public_host: str | None = None
+    edge_api_url: str | None = None
+    edge_admin_url: str | None = None
+    edge_site_url: str | None = None
+    edge_origins: str | None = None
+    edge_issuer: str | None = None
+    cert_min_days: int = 14
+    edge_ca_file: str | None = None
     deprecated: tuple[str, ...] = ()  # notes on old keys used in the file
 
 

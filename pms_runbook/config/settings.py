@@ -38,6 +38,14 @@ class Settings:
     restart_count_max: int = 3
     batch_pages_max: int = 50
     public_host: str | None = None
+    edge_api_url: str | None = None
+    edge_admin_url: str | None = None
+    edge_site_url: str | None = None
+    edge_origins: str | None = None
+    edge_issuer: str | None = None
+    cert_min_days: int = 14
+    edge_ca_file: str | None = None
+    edge_resolve: str | None = None
     anon_key: Secret | None = None
     admin_email: str | None = None
     admin_password: Secret | None = None

@@ -191,6 +191,24 @@ SETTINGS: tuple[Setting, ...] = (
     _s("network_model", "model", "the host's network model: v1 (checklist: backend and worker on coolify and the "
        "Supabase network) or v2 (March: PMS on coolify only, the DB aliased supabase-db into coolify)",
        "--network-model", ("PMS_NETWORK_MODEL",), ("network_model",), True, metavar="MODEL"),
+    # The edge (issue 12): the hosts as the internet reaches them, through the proxy.
+    _s("edge_api_url", "url", "the edge: the API's public https:// URL (through the proxy)", "--edge-api-url",
+       ("PMS_EDGE_API_URL",), ("edge_api_url",), True, metavar="URL"),
+    _s("edge_admin_url", "url", "the edge: the admin's public https:// URL", "--edge-admin-url",
+       ("PMS_EDGE_ADMIN_URL",), ("edge_admin_url",), True, metavar="URL"),
+    _s("edge_site_url", "url", "the edge: the public website's https:// URL", "--edge-site-url",
+       ("PMS_EDGE_SITE_URL",), ("edge_site_url",), True, metavar="URL"),
+    _s("edge_origins", "text", "the edge: browser origins the API must allow (CORS), comma-separated",
+       env=("PMS_EDGE_ORIGINS",), lab=("edge_origins",), profile=True),
+    _s("edge_issuer", "text", "the edge: the expected certificate issuer (its CN or O contain it; '|' between "
+       "alternatives): Let's Encrypt in production, the lab CA in the lab", env=("PMS_EDGE_ISSUER",),
+       lab=("edge_issuer",), profile=True),
+    _s("cert_min_days", "int", "the edge: fewest days a certificate may have left", "--cert-min-days",
+       ("PMS_CERT_MIN_DAYS",), (), True, minimum=0, metavar="DAYS"),
+    _s("edge_ca_file", "path", "the edge: CA file the certificates are verified against (default: the system's "
+       "trust store)", env=("PMS_EDGE_CA_FILE",), lab=("edge_ca",), profile=True),
+    _s("edge_resolve", "text", "the edge: pinned resolution, host:port=address:port,... (curl --resolve; the lab's "
+       "host names)", env=("PMS_EDGE_RESOLVE",), lab=("edge_resolve",)),
     _s("anon_key", "secret", "Supabase anon key (apikey header of the token call)", env=("ANON_KEY",),
        lab=("anon_key",), deprecated=("SB_ANON_KEY", "SUPABASE_ANON_KEY")),
     _s("admin_email", "text", "admin user's e-mail for the token call", env=("PMS_ADMIN_EMAIL",),

@@ -95,6 +95,8 @@ class Container:
     error: str | None = None  # State.Error
     created_at: datetime | None = None  # Created: a rename's new container is the younger one
     memory_limit: int | None = None  # HostConfig.Memory in bytes; None = no limit
+    healthcheck: tuple[str, ...] | None = None  # Config.Healthcheck.Test (["CMD", ...] / ["CMD-SHELL", "..."])
+    health_output: str | None = None  # the last health check's output (State.Health.Log[-1].Output)
 
     @property
     def restarting(self) -> bool:
@@ -241,6 +243,14 @@ def _health(state: dict) -> str | None:
     return status.lower() if isinstance(status, str) and status else None
 
 
+def _last_health_output(state: dict) -> str | None:
+    log = state.get("Health", {}).get("Log") if isinstance(state.get("Health"), dict) else None
+    if isinstance(log, list) and log and isinstance(log[-1], dict):
+        out = log[-1].get("Output")
+        return out.strip()[:300] if isinstance(out, str) else None
+    return None
+
+
 @total("docker inspect")
 def parse_container(attrs: Any, *, now: datetime | None = None, endpoint: str = "docker inspect") -> Container:
     """A `container.attrs` dict (the `docker inspect` JSON of one container)."""
@@ -273,6 +283,9 @@ def parse_container(attrs: Any, *, now: datetime | None = None, endpoint: str = 
         oom_killed=state.get("OOMKilled") is True,
         error=_str(state.get("Error")) or None,
         created_at=_docker_time(a.get("Created")),
+        healthcheck=_strlist(_section(cfg, "Healthcheck").get("Test")) if isinstance(cfg.get("Healthcheck"), dict)
+        else None,
+        health_output=_last_health_output(state),
         memory_limit=mem,
     )
 

@@ -128,6 +128,47 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Pinned resolution (curl's --resolve): a connection to host:port goes to the address given for it, and
+    everything else about the request stays the host's: the URL, the Host header, the TLS SNI and the name the
+    certificate is verified against (httpcore takes those from the URL, not from the socket)."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, pins: dict[str, tuple[str, int]]):
+        self._backend, self.pins = backend, pins
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        address, to_port = self.pins.get(f"{host}:{port}".lower(), (host, port))
+        return self._backend.connect_tcp(address, to_port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return self._backend.connect_unix_socket(path, timeout, socket_options)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def parse_pins(text: str | None) -> dict[str, tuple[str, int]]:
+    """`host:port=address:port,...` (what `pms-lab status --json` gives as edge_resolve) as a mapping; a bad
+    entry is a ValueError naming it."""
+    pins: dict[str, tuple[str, int]] = {}
+    for entry in (e.strip() for e in (text or "").split(",")):
+        if not entry:
+            continue
+        name, sep, to = entry.partition("=")
+        address, _, port = to.rpartition(":")
+        if not sep or ":" not in name or not address or not port.isdigit():
+            raise ValueError(f"{entry!r} is not host:port=address:port")
+        pins[name.strip().lower()] = (address.strip(), int(port))
+    return pins
+
+
+def _pin(client: httpx.Client, pins: dict[str, tuple[str, int]]) -> None:
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        if pool is not None:
+            pool._network_backend = _PinnedBackend(pool._network_backend, pins)
+
+
 def _bound_by_deadline(client: httpx.Client) -> None:
     """Wrap the network backend of each of the client's connection pools (httpx offers no public hook).
     Should a future httpx lay them out differently, the body loop's own deadline check still holds,
@@ -146,18 +187,30 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+@functools.cache
+def tls_context_for(ca_file: str | None) -> ssl.SSLContext:
+    """The system's trust store, or only `ca_file` (a lab CA, a private one) when it is given."""
+    if not ca_file:
+        return _tls_context()
+    return ssl.create_default_context(cafile=ca_file)
+
+
 class Target:
     """One PMS host (API, admin or auth gateway) reached over HTTP with bounded timeouts."""
 
     def __init__(self, base_url: str, timeouts: Timeouts, *, name: str = "API", follow_redirects: bool = False,
-                 silent_hosts: dict[str, str] | None = None):
+                 silent_hosts: dict[str, str] | None = None, pins: dict[str, tuple[str, int]] | None = None,
+                 ca_file: str | None = None):
         self.base_url = base_url.rstrip("/")
+        self.pins = dict(pins or {})
         self.name = name
         self.timeouts = timeouts
         self._client = httpx.Client(
             base_url=self.base_url, timeout=timeouts.httpx(), follow_redirects=follow_redirects,
-            headers={"User-Agent": "pms-runbook"}, max_redirects=5, verify=_tls_context(),
+            headers={"User-Agent": "pms-runbook"}, max_redirects=5, verify=tls_context_for(ca_file),
         )
+        if self.pins:
+            _pin(self._client, self.pins)
         _bound_by_deadline(self._client)
         # Once the host has let a request time out, later checks say so at once instead of each
         # waiting out its own timeout: a black-holed target costs one timeout, not one per check.
@@ -179,6 +232,10 @@ class Target:
 
     def head(self, path: str, **kwargs) -> Answer:
         return self.request("HEAD", path, **kwargs)
+
+    def preflight(self, path: str, **kwargs) -> Answer:
+        """A CORS preflight (OPTIONS): what a browser asks before a cross-origin call; it changes nothing."""
+        return self.request("OPTIONS", path, **kwargs)
 
     def post_for_token(self, path: str, **kwargs) -> Answer:
         """The one POST the suite makes: asking the auth gateway for a token (it changes nothing)."""
@@ -240,6 +297,9 @@ class Target:
                                     f"({self.name} accepts connections but does not answer)") from None
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise CouldNotCheck(f"{method} {url}", f"its TLS certificate does not verify: {_reason(exc)} "
+                                    f"(the certificate checks, E1/E2, say which)") from None
             raise CouldNotCheck(f"{method} {url}", f"the connection failed: {_reason(exc)} "
                                 f"({self.name} down or wrong URL)") from None
         except httpx.RemoteProtocolError as exc:

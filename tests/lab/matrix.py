@@ -40,7 +40,17 @@ QUICKREF_PUBLIC = ["test_the_public_home_page_has_its_blocks", "test_the_public_
 QUICKREF_API = QUICKREF_SQL + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC
 PUBLIC_PROXY = ["test_public_api_is_proxied_same_origin[site-settings]", "test_public_api_is_proxied_same_origin[properties]"]
 PUBLIC_SITE = PUBLIC_PROXY + ["test_middleware_lets_only_the_public_api_through", "test_unterkuenfte_is_not_a_cached_404"]
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API + PUBLIC_SITE
+# The edge (issue 12): through coolify-proxy, by the lab's host names (pinned resolution, the lab CA).
+EDGE_TLS = [f"test_host_presents_its_own_certificate[{h}]" for h in ("api", "admin", "site")] + [
+    f"test_certificate_is_valid_long_enough_with_its_chain[{h}]" for h in ("api", "admin", "site")] + [
+    "test_admin_host_sends_hsts"] + [f"test_http_redirects_to_https[{h}]" for h in ("api", "admin", "site")]
+EDGE_API = ["test_preflight_from_each_allowed_origin_is_allowed", "test_preflight_from_an_unknown_origin_is_not_allowed",
+            "test_preflight_with_an_undocumented_header_gets_400", "test_public_host_is_allowed",
+            "test_unknown_host_gets_the_documented_403", "test_public_endpoint_sends_rate_limit_headers_from_redis"]
+EDGE_PROXY = ["test_proxy_has_a_server_for_each_running_container[api]",
+              "test_proxy_has_a_server_for_each_running_container[admin]"]
+EDGE = EDGE_TLS + EDGE_API + EDGE_PROXY
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API + PUBLIC_SITE + EDGE
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -72,6 +82,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
         "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
         "test_ready_within_the_wait": R,
+        "test_public_endpoint_sends_rate_limit_headers_from_redis": R,  # the limiter's memory fallback (§9 #33)
     },
     "backend-crashloop": {
         "test_pms_container_is_up[pms-backend]": R, "test_no_pms_container_is_restarting": R,
@@ -86,9 +97,11 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_api_shows_no_schema_drift": C,
         **_all(C, QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC),
         **_all(C, PUBLIC_PROXY),  # the API itself does not answer: not the proxy's fault
+        **_all(C, EDGE_API),  # the proxy has no server for the API host: nothing behind it to ask
     },
     "admin-missing": {
         "test_pms_container_is_up[pms-admin]": R, "test_admin_runs_the_expected_commit": R,
+        "test_admin_host_sends_hsts": C,
     },
     "commit-mismatch": {
         "test_deployed_commit_is_the_expected_one": R, "test_api_runs_the_expected_commit": R,
@@ -187,6 +200,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_component_is_up[celery]": R, "test_celery_reports_exactly_one_worker": R,
         "test_redis_container_is_running": R, "test_worker_log_is_free_of_errors": R,
         "test_ready_within_the_wait": R,
+        "test_public_endpoint_sends_rate_limit_headers_from_redis": R,
     },
     # The guest-facing half (issue 9): each Quick Reference row's real cause.
     "booking-status-literal-old": {
@@ -223,6 +237,28 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_ready_answers_200_to_head": R, "test_ready_component_is_up[celery]": R,
         "test_celery_reports_exactly_one_worker": R, "test_ready_within_the_wait": R,
     },
+    # The edge (issue 12).
+    "edge-default-cert": {
+        "test_host_presents_its_own_certificate[api]": R,
+        # Every HTTPS request to the API host fails its certificate verification.
+        **_all(C, EDGE_API), "test_proxy_has_a_server_for_each_running_container[api]": C,
+    },
+    "edge-cert-expiring": {"test_certificate_is_valid_long_enough_with_its_chain[admin]": R},
+    "edge-cors-headers-override": {"test_preflight_from_each_allowed_origin_is_allowed": R},
+    "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed": R},
+    "edge-host-blocked": {"test_public_host_is_allowed": R},
+    "edge-backend-unhealthy": {
+        "test_proxy_has_a_server_for_each_running_container[api]": R,
+        **_all(C, EDGE_API),
+        # The backend hangs: the direct port takes connections and never answers.
+        "test_deployed_commit_is_the_expected_one": C, **_all(C, STEP2 + STEP4),
+        "test_celery_reports_exactly_one_worker": C,
+        "test_health_is_200": C, "test_ready_within_the_wait": C, "test_api_runs_the_expected_commit": C,
+        "test_channel_manager_accepts_the_bearer_token_alone": C,
+        "test_channel_manager_refuses_a_call_without_token": C,
+        "test_no_db_dns_or_network_disconnect": C, "test_api_accepts_the_gateway_token": C,
+        "test_api_shows_no_schema_drift": C,
+    },
 }
 
 # Faults of the lab run as a v2 ("bridge") host, `pms-lab up --network-model v2`; proven by
@@ -255,6 +291,20 @@ PROVEN_ELSEWHERE = {
     "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
                           "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
                           "the real one, answers 200 \"up\" whenever its process serves at all",
+    **{f"test_host_presents_its_own_certificate[{h}]": "the check of [api] (edge-default-cert) for another host"
+       for h in ("admin", "site")},
+    **{f"test_certificate_is_valid_long_enough_with_its_chain[{h}]": "the check of [admin] (edge-cert-expiring) for "
+       "another host" for h in ("api", "site")},
+    "test_admin_host_sends_hsts": "an admin host without strict-transport-security (tests/unit/test_edge.py)",
+    **{f"test_http_redirects_to_https[{h}]": "plain HTTP answering 200 (tests/unit/test_edge.py)"
+       for h in ("api", "admin", "site")},
+    "test_preflight_from_an_unknown_origin_is_not_allowed": "a CORS answer with Access-Control-Allow-Origin: * "
+                                                            "(tests/unit/test_edge.py)",
+    "test_preflight_with_an_undocumented_header_gets_400": "a CORS answer allowing every header "
+                                                           "(tests/unit/test_edge.py)",
+    "test_unknown_host_gets_the_documented_403": "a server that allows every host (tests/unit/test_edge.py)",
+    "test_proxy_has_a_server_for_each_running_container[admin]": "the check of [api] (edge-backend-unhealthy) for "
+                                                                 "the admin host",
 }
 
 

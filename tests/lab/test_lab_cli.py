@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,8 +50,11 @@ def test_status_json_names_endpoints_credentials_and_topology(lab_state):
     assert status["networks"] == ["coolify", "bccg4gs4o4kgsowocw08wkw4"]
     running = {c["name"] for c in status["containers"].values() if c["state"] == "running"}
     assert running == {"supabase-db", "supabase-redis", "supabase-auth", "pms-backend", "pms-worker-v2", "pms-admin",
-                       "pms-public-website"}
+                       "pms-public-website", "coolify-proxy"}
     assert status["public_url"].startswith("http://127.0.0.1:")
+    # The edge (issue 12): its hosts, their pinned resolution and the lab CA the suite verifies against.
+    assert status["edge_url"] == status["edge_api_url"] == "https://api.pms.lab.test"
+    assert Path(status["edge_ca"]).is_file() and "api.pms.lab.test:443=127.0.0.1:" in status["edge_resolve"]
     assert status["containers"]["backend"]["networks"] == ["bccg4gs4o4kgsowocw08wkw4", "coolify"]
     assert status["containers"]["redis"]["networks"] == ["coolify"]
     assert {c["source_commit"] for r, c in status["containers"].items() if r in ("backend", "worker", "admin")} \

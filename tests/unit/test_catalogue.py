@@ -123,7 +123,7 @@ def renamed(tmp_path_factory) -> dict[str, str]:
     path.write_text('default = "renamed"\n[profiles.renamed]\napi_url = "http://127.0.0.1:9"\n'
                     'supabase_network = "acme-sb-net"\ncoolify_network = "acme-edge-net"\nnetwork_model = "v2"\n'
                     '[profiles.renamed.containers]\nbackend = "acme-api"\nadmin = "acme-ui"\nworker = "acme-jobs"\n'
-                    'old_worker = "acme-jobs-legacy"\nredis = "acme-cache"\ndb = "acme-pg"\n')
+                    'old_worker = "acme-jobs-legacy"\nredis = "acme-cache"\ndb = "acme-pg"\nproxy = "acme-proxy"\n')
     settings = config.resolve(options={}, environ={}, dotenv={}, lab_status=lambda: {}, profiles_path=path,
                               strict=False)
     names = catalogue.profile_names(settings)

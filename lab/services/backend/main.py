@@ -19,7 +19,7 @@ from celery import Celery
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from lab.services.backend import admin_catalogues, bookings, errors, pricing, public_site, website_admin
+from lab.services.backend import admin_catalogues, bookings, edge, errors, pricing, public_site, website_admin
 from lab.services.backend.channel_manager import router as channel_router
 from lab.services.backend.db import Database
 from lab.services.backend.health import readiness
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channel_router)
     for guest_facing in (bookings, website_admin, public_site, pricing, admin_catalogues):
         app.include_router(guest_facing.router)
+    edge.install(app)  # CORS, the public host allowlist, the public rate limits (contract §10.2)
     return app
 
 

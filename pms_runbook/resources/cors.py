@@ -1,0 +1,162 @@
+"""CORS preflights and the API's other edge answers, as the contract documents them (§10.2, quickref Q10):
+what a preflight must allow, and what an answer shows (data; the checks judge it).
+
+    curl -si -X OPTIONS "$API/api/v1/properties?limit=50" -H "Origin: https://$ADMIN" \
+         -H "Access-Control-Request-Method: GET" -H "Access-Control-Request-Headers: authorization,x-session-id"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pms_runbook.transports.http import Answer
+
+PREFLIGHT_PATH = "/api/v1/properties?limit=50"  # the contract's browser-realistic probe
+PUBLIC_PING = "/api/v1/public/ping"  # rate limit 60 per 60 s (quickref Q9.2)
+METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+REQUIRED_HEADERS = (
+    "Authorization", "Content-Type", "Idempotency-Key", "X-Agency-Id", "X-Request-Id", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "Accept", "Accept-Language", "Content-Language",
+    "baggage", "sentry-trace", "traceparent", "tracestate", "x-requested-with",
+    "apikey", "x-client-info", "x-supabase-api-version", "x-supabase-client", "x-supabase-auth",
+    "x-csrf-token", "x-xsrf-token", "x-csrftoken", "X-Session-Id",
+)
+UNKNOWN_ORIGIN = "https://evil.example"
+UNKNOWN_HOST = "unknown.example"  # the documented smoke's invalid host
+UNDOCUMENTED_HEADER = "x-pms-runbook-undocumented"
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Window")
+
+
+def preflight_headers(origin: str, headers: tuple[str, ...] = REQUIRED_HEADERS, method: str = "GET") -> dict:
+    return {"Origin": origin, "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": ",".join(h.lower() for h in headers)}
+
+
+def _listed(value: str | None) -> set[str]:
+    return {v.strip().lower() for v in (value or "").split(",") if v.strip()}
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What one preflight answer allows."""
+
+    status: int
+    allow_origin: str | None
+    allow_methods: frozenset[str]
+    allow_headers: frozenset[str]
+    body: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (200, 204)
+
+    @property
+    def refuses_headers(self) -> bool:
+        """The documented refusal of requested headers (400 "Disallowed CORS headers"), not of the origin."""
+        return self.status == 400 and "header" in self.body.lower()
+
+    @property
+    def wildcard(self) -> list[str]:
+        return [name for name, v in (("Access-Control-Allow-Origin", {self.allow_origin or ""}),
+                                     ("Access-Control-Allow-Headers", self.allow_headers),
+                                     ("Access-Control-Allow-Methods", self.allow_methods)) if "*" in v]
+
+    def missing_methods(self) -> list[str]:
+        return [m for m in METHODS if m.lower() not in self.allow_methods]
+
+    def missing_headers(self, wanted: tuple[str, ...] = REQUIRED_HEADERS) -> list[str]:
+        return [h for h in wanted if h.lower() not in self.allow_headers]
+
+    def problems(self, origin: str) -> list[str]:
+        """What keeps a browser at `origin` from the documented calls (empty: none)."""
+        if not self.ok:
+            return [f"HTTP {self.status} ({self.body[:80] or 'no body'})"]
+        found = []
+        if self.allow_origin != origin:
+            found.append(f"Access-Control-Allow-Origin is {self.allow_origin or 'absent'}, not {origin}")
+        if self.missing_methods():
+            found.append(f"methods missing: {', '.join(self.missing_methods())}")
+        if self.missing_headers():
+            found.append(f"headers missing: {', '.join(self.missing_headers())}")
+        return found
+
+
+def parse_preflight(answer: Answer) -> Preflight:
+    h = {k.lower(): v for k, v in answer.headers.items()}
+    return Preflight(answer.status, h.get("access-control-allow-origin"),
+                     frozenset(_listed(h.get("access-control-allow-methods"))),
+                     frozenset(_listed(h.get("access-control-allow-headers"))),
+                     answer.body[:300].decode("utf-8", "replace").strip())
+
+
+def host_refusal(answer: Answer) -> dict | None:
+    """The documented 403 body of the host allowlist (`detail.error == "host_not_allowed"`), else None."""
+    if answer.status != 403:
+        return None
+    try:
+        detail = answer.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    return detail if isinstance(detail, dict) and detail.get("error") == "host_not_allowed" else None
+
+
+def rate_limit_headers(answer: Answer) -> dict[str, str | None]:
+    h = {k.lower(): v for k, v in answer.headers.items()}
+    return {name: h.get(name.lower()) for name in (*RATE_LIMIT_HEADERS, "X-RateLimit-Fallback")}
+
+
+NO_SERVER_TEXTS = ("no available server", "no upstreams available")  # Traefik's words, Caddy's
+
+
+def proxy_has_no_server(answer: Answer) -> bool:
+    """A 503 the proxy wrote because no healthy server is behind the host (Traefik: "no available server")."""
+    text = answer.body[:500].decode("utf-8", "replace").lower()
+    return answer.status == 503 and any(t in text for t in NO_SERVER_TEXTS)
+
+
+# The documented HEALTHCHECK of the container behind each host (contract §1.4): its path and port.
+HEALTH_PATH = {"api": "/health", "admin": "/api/ops/version"}
+HEALTH_PORT = {"api": 8000, "admin": 3000}
+
+
+def host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url
+
+
+def refused_headers(ask_one, headers: tuple[str, ...] = REQUIRED_HEADERS) -> list[str]:
+    """The required headers a preflight refuses one by one (`ask_one(header)` -> its Answer): which ones a
+    "400 Disallowed CORS headers" to the whole list is about."""
+    refused = []
+    for h in headers:
+        got = parse_preflight(ask_one(h))
+        if not got.ok or h.lower() not in got.allow_headers:
+            refused.append(h)
+    return refused
+
+
+@dataclass(frozen=True)
+class ProxyView:
+    """A proxy 503 "no available server" while the container behind the host runs: what Docker says of it."""
+
+    container: str
+    health: str
+    test: str
+    port: int
+    observed: str
+
+
+def proxy_view(host: str, answer: Answer, container) -> ProxyView | None:
+    """None unless the proxy has no server for `host` while its `container` (resources.containers.Container,
+    or None when Docker could not be read) runs."""
+    if not proxy_has_no_server(answer):
+        return None
+    if container is None:
+        return ProxyView("(the container: not read, no Docker access)", "not read", "not read", HEALTH_PORT[host],
+                         "docker: not read")
+    if not container.up:
+        return None  # not running: Step 1 says so (D1.x), the proxy has nothing to route to
+    test = " ".join(container.healthcheck or ()) or "none (no HEALTHCHECK)"
+    return ProxyView(container.name, container.health or "none", test, HEALTH_PORT[host],
+                     f"docker: {container.name} {container.status}, health {container.health or '-'}; "
+                     f"HEALTHCHECK {test}; last check: {container.health_output or '-'}")
