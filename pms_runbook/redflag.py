@@ -4,6 +4,7 @@ The words, the fix and the link of a red flag come from the catalogue (pms_runbo
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pms_runbook import catalogue
@@ -79,3 +80,47 @@ def _rebuild_red_flag_answer(flag_id, what, observed, fix, see_also):
     again = RedFlagAnswer.__new__(RedFlagAnswer)
     again._set(flag_id, what, observed, fix, see_also)
     return again
+
+
+def parse(text: str) -> dict[str, str]:
+    """The parts of a red-flag message (`message` above): words, observed, fix, see; '' for what it lacks."""
+    parts = {"words": "", "observed": "", "fix": "", "see": ""}
+    current = None
+    for line in text.splitlines():
+        head = line.split(":", 1)[0]
+        key = {"RED FLAG": "words", "observed": "observed", "fix": "fix", "see": "see"}.get(head)
+        if key and not parts[key] and not line.startswith(" "):
+            current = key
+            parts[key] = line.split(":", 1)[1].strip()
+        elif current == "observed" and line.startswith("    "):
+            parts["observed"] += ("\n" if parts["observed"] else "") + line[4:]
+        elif current == "fix" and line.startswith("    "):
+            parts["fix"] += "\n" + line[4:]
+        else:
+            current = None if not line.strip() else current
+    return parts
+
+
+_COMMAND = re.compile(r"^(docker|curl|psql|SELECT|DELETE|UPDATE|INSERT|CONFIRM_PROD=|bash|redeploy|POST|GET|"
+                      r"pytest|scripts/|\.venv/)", re.IGNORECASE)
+
+
+def fix_lines(fix: str) -> list[str]:
+    """A fix as lines to read and paste: the explanation first, each command on a line of its own.
+
+    `check DB DNS: docker exec pms-backend getent hosts supabase-db; docker network connect net pms-backend`
+    becomes the explanation, then one line per command; nothing is cut."""
+    out: list[str] = []
+    for part in fix.splitlines():
+        for piece in re.split(r";\s+|\s{3,}", part.strip()):
+            piece = piece.strip()
+            if not piece:
+                continue
+            head, sep, tail = piece.partition(": ")
+            if sep and not _COMMAND.match(head) and _COMMAND.match(tail.strip()):
+                out += [head + ":", "    " + tail.strip()]
+            elif _COMMAND.match(piece):
+                out.append("    " + piece)
+            else:
+                out.append(piece)
+    return out or [fix]

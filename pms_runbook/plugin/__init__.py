@@ -70,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
     register(Redaction(config), "pms-runbook-redaction")
     register(Verdict(run), "pms-runbook-verdict")
     register(SettingsGate(), "pms-runbook-settings")
+    run.detail = config.option.verbose > 0 or getattr(config.option, "tbstyle", "auto") != "auto"
     if run.checks and getattr(config.option, "tbstyle", None) == "auto":
         config.option.tbstyle = "short"  # the check's assert line and its message, not pages of plumbing
     if not is_worker(config):
