@@ -44,6 +44,19 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption("--no-reports", action="store_true", help="write no default reports")
     group.addoption("--allure-html", action="store_true",
                     help="render the Allure results to DIR/allure-report.html (one offline file) at the end")
+    group.addoption("--verdict-json", default=None, metavar="PATH",
+                    help="also write the machine-readable verdict here (default: DIR/verdict.json of every run of checks)")
+    group.addoption("--verdict-stdout", action="store_true",
+                    help="print the verdict JSON (docs/verdict.schema.json) on one line, the last line of the output")
+    run_group = parser.getgroup("pms-runbook run")
+    run_group.addoption("--redflag", action="append", default=[], metavar="ID",
+                        help="run only the checks of this red flag (repeatable), e.g. --redflag D4.2")
+    run_group.addoption("--recheck", type=float, default=None, metavar="SECONDS",
+                        help="re-run the failing checks until they pass or SECONDS have passed (after a fix by hand)")
+    run_group.addoption("--fix", nargs="?", const="plan", default=None, choices=("plan", "apply"),
+                        help="--fix: the remediation plan for the root causes of this run (changes nothing); "
+                             "--fix=apply: apply it (elevated credentials, confirmation or --yes), then re-check")
+    run_group.addoption("--yes", action="store_true", help="with --fix=apply: do not ask for confirmation (CI)")
     group.addoption("--redflag-coverage", action="store_true",
                     help="print which red-flag IDs of red-flags.md have checks, and run nothing")
 
@@ -77,6 +90,14 @@ def pytest_configure(config: pytest.Config) -> None:
         from .summary import TerminalSummary
 
         register(TerminalSummary(run), "pms-runbook-summary")
+    if config.option.redflag:
+        from .selection import RedflagSelection
+
+        register(RedflagSelection(config.option.redflag), "pms-runbook-redflag-selection")
+    if config.option.recheck and not is_worker(config):
+        from .selection import Recheck
+
+        register(Recheck(run, config.option.recheck), "pms-runbook-recheck")
     from .reports import ReportFiles
 
     if ReportFiles.wanted(config, run):

@@ -86,7 +86,7 @@ def _junit_could_not_check(path: Path) -> None:
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _reports_dir(config: pytest.Config) -> Path:
+def reports_dir(config: pytest.Config) -> Path:
     out = Path(config.option.reports_dir)
     return out if out.is_absolute() else config.invocation_params.dir / out
 
@@ -109,7 +109,7 @@ class ReportFiles:
 
     def _default_reports(self, config: pytest.Config) -> None:
         opt = config.option
-        out = self.run.reports_dir = _reports_dir(config)
+        out = self.run.reports_dir = reports_dir(config)
         if hasattr(opt, "htmlpath") and not opt.htmlpath:
             opt.htmlpath = str(out / "report.html")
             opt.self_contained_html = True
@@ -159,7 +159,7 @@ class ReportFiles:
         try:
             if not alluredir:
                 raise reporting.ReportingError("no Allure results: pass --alluredir or drop --no-reports")
-            rendered = reporting.render_allure(alluredir, _reports_dir(config) / "allure-report.html")
+            rendered = reporting.render_allure(alluredir, reports_dir(config) / "allure-report.html")
             if tr:
                 tr.write_line(f"allure report: {rendered}")
         except reporting.ReportingError as exc:

@@ -42,6 +42,8 @@ class Run:
     results: list[dict] = field(default_factory=list)  # every check: nodeid, ids, outcome, text (verdict.json)
     roots: dict[str, str | None] = field(default_factory=dict)  # failing nodeid -> None (root cause) or its root
     started: float = 0.0
+    exit_code: int | None = None
+    verdict_json: Path | None = None  # where verdict.json was written
     detail: bool = False  # -v or --tb given: pytest's own failure sections too, not only the ops summary
 
     def root_counts(self) -> tuple[int, int]:

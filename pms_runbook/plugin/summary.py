@@ -59,7 +59,8 @@ class TerminalSummary:
             return
         tr.write_line(f"         follows from it ({len(following)}):")
         for r in following:
-            first = r["text"].strip().splitlines()[0] if r["text"].strip() else r["outcome"]
+            lines = r["text"].strip().splitlines() or [r["outcome"]]
+            first = lines[0] + (f" {lines[1].strip()}" if lines[0].endswith(":") and len(lines) > 1 else "")
             tr.write_line(f"           {', '.join(r['ids']) or '-':8} {r['nodeid']}")
             tr.write_line(f"             {first}", red=first.startswith("RED FLAG"), yellow=first.startswith("could"))
 
@@ -122,3 +123,7 @@ class TerminalSummary:
         if tr and self.run.verdict:
             color = {"ALL": "green", "RED": "red", "CON": "red"}.get(self.run.verdict[:3], "yellow")  # NO RED FLAG
             tr.write_sep("=", self.run.verdict, **{color: True, "bold": True})
+        if tr and self.run.verdict and config.option.verdict_stdout:  # the last line: the verdict JSON
+            from . import verdict_json
+
+            tr.write_line(verdict_json.text(config, self.run, self.run.exit_code or 0, indent=None))

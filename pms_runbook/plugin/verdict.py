@@ -8,6 +8,8 @@ Exit codes: 0 clear (NOT CHECKED named), 1 red flag, 4 configuration error, 5 no
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +242,19 @@ class Verdict:
             if run.checks or code in (EXIT_COULD_NOT_CHECK, pytest.ExitCode.USAGE_ERROR):
                 session.exitstatus = code
             run.verdict += f"  [exit {int(session.exitstatus)}]"
+            run.exit_code = int(session.exitstatus)
+            self._write_verdict_json(session.config)
+
+    def _write_verdict_json(self, config: pytest.Config) -> None:
+        from . import verdict_json
+        from .reports import reports_dir
+
+        opt = config.option
+        path = getattr(opt, "verdict_json", None)
+        if not path and self.run.checks and not opt.no_reports:
+            path = str(reports_dir(config) / verdict_json.FILE)
+        if path:
+            self.run.verdict_json = verdict_json.write(Path(path), config, self.run, self.run.exit_code)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.run.started = time.time()
