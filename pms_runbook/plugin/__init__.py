@@ -56,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     run_group.addoption("--fix", nargs="?", const="plan", default=None, choices=("plan", "apply"),
                         help="--fix: the remediation plan for the root causes of this run (changes nothing); "
                              "--fix=apply: apply it (elevated credentials, confirmation or --yes), then re-check")
+    run_group.addoption("--fix-max-actions", type=int, default=None, metavar="N",
+                        help="with --fix=apply: at most N actions per run (default: PMS_FIX_MAX_ACTIONS, else 3)")
     run_group.addoption("--yes", action="store_true", help="with --fix=apply: do not ask for confirmation (CI)")
     group.addoption("--redflag-coverage", action="store_true",
                     help="print which red-flag IDs of red-flags.md have checks, and run nothing")
@@ -98,6 +100,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .selection import Recheck
 
         register(Recheck(run, config.option.recheck), "pms-runbook-recheck")
+    if config.option.fix and not is_worker(config):
+        from .remediation import Remediation
+
+        register(Remediation(run, config.option.fix), "pms-runbook-remediation")
     from .reports import ReportFiles
 
     if ReportFiles.wanted(config, run):

@@ -37,12 +37,15 @@ def _recheck_args(config: pytest.Config, nodeids: list[str], report: str) -> lis
     for arg in config.invocation_params.args:
         if skip:
             skip = False
-            continue
-        if arg in ("--recheck", "--fix", "--redflag", "-m", "-k", "--verdict-json", "--reports-dir"):
-            skip = arg not in ("--fix",)
+            if arg in ("plan", "apply") or not arg.startswith("-"):
+                continue
+        if arg in ("--recheck", "--fix", "--redflag", "-m", "-k", "--verdict-json", "--reports-dir",
+                   "--fix-max-actions", "--junitxml", "--html", "--alluredir"):
+            skip = True
             continue
         if arg.startswith(("--recheck=", "--fix", "--redflag=", "--verdict-json=", "--reports-dir=", "--yes",
-                           "--verdict-stdout", "-n")) or arg.startswith("checks") or "::" in arg:
+                           "--verdict-stdout", "-n", "--junitxml=", "--html=", "--alluredir=", "--allure-html",
+                           "-m=", "-k=")) or arg.startswith("checks") or "::" in arg:
             continue
         args.append(arg)
     return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--no-reports", "-q",
