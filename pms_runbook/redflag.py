@@ -38,7 +38,28 @@ def red_flag(flag_id: str, *, observed: object, case: str | None = None, names: 
     """The message of red flag `flag_id` of the catalogue: its words and fix filled from the profile's
     `names` and the check's `values`, and its runbook link (`see_also` overrides it)."""
     m = catalogue.message(flag_id, case=case, names=names, **values)
-    return message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
+    text = message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
+    remember(text, values)
+    return text
+
+
+# The values a check gave its red flag, by the message's first lines (waivers narrow by them; bounded).
+OBSERVED: dict[str, dict[str, str]] = {}
+
+
+def remember(text: str, values: Mapping[str, object]) -> None:
+    if len(OBSERVED) > 500:
+        OBSERVED.clear()
+    OBSERVED[text.split("\nsee: ")[0]] = {k: str(v) for k, v in values.items() if isinstance(v, str | int | float)}
+
+
+def observed_values(text: str) -> dict[str, str]:
+    """The values of the red flag whose message starts `text` (as the report shows it), or {}."""
+    head = text.split("\nsee: ")[0]
+    for key, values in OBSERVED.items():
+        if head.startswith(key) or key.startswith(head):
+            return values
+    return {}
 
 
 class CouldNotCheck(Exception):
@@ -67,6 +88,7 @@ class RedFlagAnswer(AssertionError):
                  names: Mapping[str, object] | None = None, **values: object):
         m = catalogue.message(flag_id, case=case, names=names, **values)
         self._set(flag_id, m.words, observed, m.fix, m.anchor)
+        remember(str(self), values)
 
     def _set(self, flag_id, what, observed, fix, see_also):
         self.flag_id, self.what, self.observed, self.fix, self.see_also = flag_id, what, observed, fix, see_also

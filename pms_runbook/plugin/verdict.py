@@ -100,6 +100,11 @@ def _not_checked_clause(run: Run, limit: int = 3) -> str:
     return f"{n} NOT CHECKED: {shown}" + (f"; {'; '.join(spots)}" if spots else "")
 
 
+def _waived_clause(run: Run) -> str:
+    """`1 WAIVED (D4.2)`: red flags a live waiver matched (plugin/waivers.py), never counted as clear."""
+    return f"{len(run.waived)} WAIVED ({', '.join(sorted({i for w in run.waived for i in w['ids'][:1]}))})"
+
+
 def verdict(run: Run, exitstatus: int) -> tuple[int, str]:
     """The last line. ALL CLEAR only when every selected check ran and passed; skipped checks are
     NOT CHECKED, counted and named with their reasons in every verdict (the exit codes are unchanged)."""
@@ -112,6 +117,8 @@ def verdict(run: Run, exitstatus: int) -> tuple[int, str]:
         return exitstatus, "NOT VERIFIED: the run was interrupted or could not collect the checks"
     unchecked = _not_checked_clause(run)
     tail = f"{run.passed} clear, {n_cnc} could not check, " + (unchecked or "0 not checked")
+    if run.waived:
+        tail += f"; {_waived_clause(run)}"
     n_roots, n_following = run.root_counts()
     if n_roots or n_following:  # the diagnosis: root causes and what follows from them, counted apart
         tail += (f"; {n_roots} root cause{'s' if n_roots != 1 else ''}, {n_following} following from "
@@ -122,10 +129,11 @@ def verdict(run: Run, exitstatus: int) -> tuple[int, str]:
         return pytest.ExitCode.TESTS_FAILED, f"RED FLAG: {n_red + run.collect_errors} failed{named}; {tail}"
     if n_cnc:
         return EXIT_COULD_NOT_CHECK, f"NOT VERIFIED: no red flag, but {n_cnc} check(s) could not run; {tail}"
-    if run.passed == 0:
+    if run.passed == 0 and not run.waived:
         return pytest.ExitCode.NO_TESTS_COLLECTED, "NOTHING CHECKED: " + (unchecked or "the selection ran no check")
-    if unchecked:
-        return pytest.ExitCode.OK, f"NO RED FLAG in {run.passed} checks; {unchecked}"
+    if unchecked or run.waived:
+        clauses = [c for c in (_waived_clause(run) if run.waived else "", unchecked) if c]
+        return pytest.ExitCode.OK, f"NO RED FLAG in {run.passed} checks; {'; '.join(clauses)}"
     return pytest.ExitCode.OK, f"ALL CLEAR: {run.passed} checks clear, every selected check ran"
 
 
@@ -201,7 +209,10 @@ class Verdict:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run, ids = self.run, getattr(report, "pms_redflag_ids", [])
         result = None
-        if getattr(report, "pms_config_error", None):
+        if getattr(report, "pms_waived", None):  # a red flag a live waiver matched (plugin/waivers.py)
+            run.waived.append({"nodeid": report.nodeid, "ids": ids, "waiver": report.pms_waived})
+            result = {"outcome": "waived", "text": report.pms_waived["text"]}
+        elif getattr(report, "pms_config_error", None):
             run.config_error = run.config_error or report.pms_config_error
         elif report.failed and getattr(report, "pms_could_not_check", None):
             run.could_not_check.append({"nodeid": report.nodeid, "ids": ids, "text": report.pms_could_not_check})

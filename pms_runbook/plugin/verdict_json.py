@@ -75,6 +75,15 @@ def _check(run: Run, result: dict) -> dict[str, Any]:
         out.update(observed=first, reason=first, fix=hint.strip())
     elif result["outcome"] == "not_checked":
         out.update(reason=text)
+    elif result["outcome"] == "waived":  # plugin/waivers.py: the waiver line, then the red flag's message
+        first, _, flag = text.partition("\n")
+        parts = parse(flag)
+        out.update(words=parts["words"], observed=parts["observed"], fix=parts["fix"], see=parts["see"],
+                   fix_lines=fix_lines(parts["fix"]) if parts["fix"] else [], reason=first)
+        waiver = next((w["waiver"] for w in run.waived if w["nodeid"] == result["nodeid"]), None)
+        if waiver:
+            out["waiver"] = {k: waiver[k] for k in ("redflag", "match", "reason", "ticket", "owner", "expires")}
+    out.update(run.extra.get("checks", {}).get(result["nodeid"], {}))  # history figures (plugin/history.py)
     if result["outcome"] in ("red_flag", "could_not_check"):
         root = run.roots.get(result["nodeid"])
         out["root_cause" if root is None else "follows_from"] = True if root is None else root
@@ -106,6 +115,8 @@ def document(config: pytest.Config, run: Run, exit_code: int) -> dict[str, Any]:
                     "counts": {**counts, "root_causes": n_roots, "following": n_following}},
         "root_causes": [c["nodeid"] for c in checks if c.get("root_cause")],
         "checks": checks,
+        **({"waivers": run.waivers} if run.waivers else {}),
+        **{k: v for k, v in run.extra.items() if k != "checks"},
     }
 
 
