@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 
 import httpx
@@ -118,6 +119,10 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
     migrate_and_seed(state)
     for role in apps:
         containers.run(c, svc[role], tag)
+    from lab import monitoring  # Alertmanager and Pushgateway (the runbook's alerts and metrics)
+
+    for missing in monitoring.up(c, state, tag):
+        print(f"pms-lab: {missing} not installed (scripts/bootstrap): started without it", file=sys.stderr)
     if wait:
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health"),
@@ -179,8 +184,11 @@ def status(state: LabState | None = None) -> dict:
             "source_commit": next((e.split("=", 1)[1] for e in ct.attrs["Config"]["Env"] or []
                                    if e.startswith("SOURCE_COMMIT=")), None),
         }
+    from lab import monitoring
+
     return {
         **state.connection_info(),
+        **monitoring.urls(),  # alertmanager_url, pushgateway_url
         "containers": found,
         "network_model": state.network_model,
         "ready": healthy(state) if found["backend"]["state"] == "running" else False,

@@ -19,6 +19,7 @@ from pms_runbook import history
 from pms_runbook.redflag import observed_values
 
 from .state import SCHEDULES, Run
+from .verdict_json import _status
 
 FILE = "history.jsonl"
 
@@ -47,7 +48,7 @@ def summary_line(config: pytest.Config, run: Run) -> str:
     """`pms-runbook lab nightly: RED FLAG, root causes C1.1, D4.2; 12 clear, 2 red, 1 waived, ...; report <link>`"""
     from pms_runbook.diagnosis import check_name
 
-    status = run.verdict.split(":", 1)[0] if run.verdict else "NOT VERIFIED"
+    status = _status(run.verdict).replace("_", " ").upper() if run.verdict else "NOT VERIFIED"
     roots = [r for r in run.results if run.roots.get(r["nodeid"], "x") is None]
     root_ids = sorted({(r["ids"] or [check_name(r["nodeid"])])[0] for r in roots})
     counts = {o: sum(r["outcome"] == o for r in run.results) for o in
@@ -84,7 +85,7 @@ class History:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         exc = call.excinfo.value if call.excinfo else None
         report = yield
-        if exc is not None and report.failed:
+        if exc is not None and str(exc).startswith("RED FLAG:"):  # a waived one too (a skip by then)
             values = observed_values(str(exc))
             if values:
                 report.pms_values = values
@@ -112,6 +113,7 @@ class History:
         if not run.verdict:
             return result
         run.extra["checks"] = self.trends()
+        run.extra["history_file"] = str(self.path) if self.path else None
         run.extra["summary_line"] = summary_line(self.config, run)
         alerted: set[str] = set()
         for name in ("pms-runbook-alerting", "pms-runbook-metrics"):
@@ -131,7 +133,7 @@ class History:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         base = {"run": self.run_id, "time": now, "profile": profile_of(config), "schedule": schedule_of(config)}
         n_roots, n_following = run.root_counts()
-        out = [{"type": "run", **base, "verdict": run.verdict.split(":", 1)[0], "exit_code": run.exit_code,
+        out = [{"type": "run", **base, "verdict": _status(run.verdict), "exit_code": run.exit_code,
                 "duration": round(time.time() - (run.started or time.time()), 3),
                 "counts": {o: sum(r["outcome"] == o for r in run.results) for o in
                            ("passed", "red_flag", "could_not_check", "not_checked", "waived")},
