@@ -11,4 +11,5 @@ pytest_plugins = [
     "fixtures.evidence",
     "fixtures.step4",
     "fixtures.catalogue",
+    "fixtures.runs",
 ]

@@ -106,3 +106,59 @@ def last_alerted(records: list[dict], profile: str | None) -> dict[str, dict]:
             if r.get("alerted"):
                 by_run[r["run"]][r["nodeid"]] = r
     return by_run[order[-1]] if order else {}
+
+
+# The key figures of a check, read from the resources it was given (its fixtures), by fixture name:
+# each gives {figure name: value} or {figure name: {label value: value}} (a figure per connection).
+def _failed_share(coverage) -> dict:
+    return {"failed_share": {cid: round(c.window.failed_share, 4) for cid, c in coverage.checked.items()}}
+
+
+def _retention(retention) -> dict:
+    return {"sync_logs_beyond_retention": retention.older, "sync_logs_total": retention.total}
+
+
+FIGURES = {"step4": _failed_share, "retention": _retention}
+
+
+def figures(funcargs: dict) -> dict:
+    out: dict = {}
+    for name, read in FIGURES.items():
+        if name in funcargs:
+            try:
+                out.update(read(funcargs[name]))
+            except (AttributeError, TypeError, ValueError):  # a resource of another shape: no figure
+                pass
+    return out
+
+
+# ------------------------------------------------------------------- the dead-man's switch reads these
+
+COMPLETED = (0, 1, 10)  # a run that reached its verdict (not interrupted, not a configuration error)
+
+
+def last_completed(records: list[dict], schedule: str, profile: str | None) -> dict | None:
+    done = [r for r in runs(records, schedule=schedule, profile=profile) if r.get("exit_code") in COMPLETED]
+    return max(done, key=lambda r: parse_time(r["time"])) if done else None
+
+
+def pushgateway_last_run(url: str, environment: str, schedule: str, timeout: float = 10.0) -> dt.datetime | None:
+    """pms_runbook_last_run_timestamp_seconds of this environment and schedule, from the Pushgateway's API."""
+    import httpx
+
+    r = httpx.get(f"{url.rstrip('/')}/api/v1/metrics", timeout=timeout)
+    r.raise_for_status()
+    for group in r.json().get("data", []):
+        labels = group.get("labels", {})
+        if labels.get("job") != "pms_runbook" or labels.get("instance") != environment \
+                or labels.get("schedule") != schedule:
+            continue
+        family = group.get("pms_runbook_last_run_timestamp_seconds")
+        for metric in (family or {}).get("metrics", []):
+            return dt.datetime.fromtimestamp(float(metric["value"]), dt.UTC)
+    return None
+
+
+def human_age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"

@@ -85,10 +85,11 @@ class History:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         exc = call.excinfo.value if call.excinfo else None
         report = yield
-        if exc is not None and str(exc).startswith("RED FLAG:"):  # a waived one too (a skip by then)
-            values = observed_values(str(exc))
-            if values:
-                report.pms_values = values
+        values = dict(observed_values(str(exc))) if exc is not None and str(exc).startswith("RED FLAG:") else {}
+        if call.when == "call":  # a waived one too (a skip by then)
+            values.update(history.figures(getattr(item, "funcargs", {}) or {}))
+        if values:
+            report.pms_values = values
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -106,7 +107,8 @@ class History:
             out[r["nodeid"]] = {"history": t.as_dict()}
         return out
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    # Not tryfirst: inside the terminal reporter's wrapper, so that the sections below see what this added.
+    @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
         result = yield  # the verdict (trylast) has run: results, roots, verdict line, exit code
         run = self.run
@@ -115,11 +117,11 @@ class History:
         run.extra["checks"] = self.trends()
         run.extra["history_file"] = str(self.path) if self.path else None
         run.extra["summary_line"] = summary_line(self.config, run)
-        alerted: set[str] = set()
+        alerted: dict[str, dict] = {}  # nodeid -> the labels of its firing alert
         for name in ("pms-runbook-alerting", "pms-runbook-metrics"):
             part = self.config.pluginmanager.get_plugin(name)
             if part is not None:
-                alerted |= part.after_verdict(self) or set()
+                alerted.update(part.after_verdict(self) or {})
         if self.path:
             history.append(self.path, self.new_records(alerted))
         if run.verdict_json:
@@ -128,7 +130,7 @@ class History:
             verdict_json.write(run.verdict_json, self.config, run, run.exit_code or 0)
         return result
 
-    def new_records(self, alerted: set[str]) -> list[dict]:
+    def new_records(self, alerted: dict[str, dict]) -> list[dict]:
         run, config = self.run, self.config
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         base = {"run": self.run_id, "time": now, "profile": profile_of(config), "schedule": schedule_of(config)}
@@ -141,7 +143,8 @@ class History:
         for r in run.results:
             out.append({"type": "check", **base, "nodeid": r["nodeid"], "ids": r["ids"], "outcome": r["outcome"],
                         "duration": round(self.durations.get(r["nodeid"], 0.0), 3),
-                        "figures": self.values.get(r["nodeid"], {}), "alerted": r["nodeid"] in alerted})
+                        "figures": self.values.get(r["nodeid"], {}), "alerted": r["nodeid"] in alerted,
+                        **({"alert_labels": alerted[r["nodeid"]]} if alerted.get(r["nodeid"]) else {})})
         return out
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -37,6 +37,9 @@ def add_options(parser: pytest.Parser) -> None:
                 help="write Prometheus metrics of the run here (node_exporter textfile collector, *.prom)")
     g.addoption("--pushgateway", default=None, metavar="URL",
                 help="push Prometheus metrics of the run to this Pushgateway (env PMS_PUSHGATEWAY_URL)")
+    g.addoption("--deadman-hours", type=float, default=None, metavar="HOURS",
+                help="the dead-man's switch (R1.1): red when the last nightly is older than this (default: "
+                     "PMS_DEADMAN_HOURS, else 26); also the life of a posted alert")
     g.addoption("--summary-line", action="store_true",
                 help="print a one-line summary for chat (profile, verdict, root causes, counts, report link)")
     g.addoption("--report-url", default=None, metavar="URL",
