@@ -62,6 +62,8 @@ def register(config: pytest.Config, run: Run) -> None:
         register(Waivers(config, run, path), "pms-runbook-waivers")
     from .history import History, SummaryLine
 
+    if not run.checks:  # self-tests and other pytest runs: none of this
+        return
     if is_worker(config):  # the values a red flag observed, sent along with its report
         register(History(config, run, None), "pms-runbook-history")
         return
