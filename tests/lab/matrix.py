@@ -29,7 +29,8 @@ SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_to
 TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
         "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
 NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY
+RUNS = ["test_the_nightly_completed_within_its_schedule", "test_the_post_deploy_gate_ran_after_the_deploy"]  # issue 11
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + RUNS
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -192,6 +193,10 @@ TIMED = {"slow-ready": "ready after ~15 s: the gate passes with the default wait
 
 # Red sides that no lab fault can show, proven against a misbehaving server instead.
 PROVEN_ELSEWHERE = {
+    "test_the_nightly_completed_within_its_schedule": "a seeded history whose last nightly is 30 h old "
+                                                      "(tests/lab/test_alerting.py::test_the_dead_mans_switch)",
+    "test_the_post_deploy_gate_ran_after_the_deploy": "a seeded history whose last gate is older than the backend "
+                                                      "container (tests/lab/test_alerting.py::test_the_dead_mans_switch)",
     "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
                           "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
                           "the real one, answers 200 \"up\" whenever its process serves at all",

@@ -125,7 +125,7 @@ def test_the_dead_mans_switch(lab_state, run_suite, tmp_path):
     assert run.returncode == 0, run.output[-3000:]
     _seed(hist, "postdeploy", 24 * 365)  # a gate from before the backend's start
     run = run_suite(check, "--history", str(hist), "-k", "post_deploy")
-    assert run.returncode == 1 and "is older than the deploy: pms-backend started" in run.output, run.output[-3000:]
+    assert run.returncode == 1 and "is older than the deploy: pms-backend was created" in run.output, run.output[-3000:]
     _seed(hist, "postdeploy", 0)
     run = run_suite(check, "--history", str(hist), "-k", "post_deploy")
     assert run.returncode == 0, run.output[-3000:]
