@@ -9,7 +9,7 @@ Loaded by the root conftest.py (`pytest_plugins = ["pms_runbook.plugin", ...]`) 
   Verdict           not coverage  red flag / could not check / not checked, the last line, exit code
   TerminalSummary   not coverage, controller   the sections above the last line
   ReportFiles       a report is written        default reports, JUnit errors, final scrub, Allure HTML
-  Waivers, History, Alerting, Metrics   their option / file (plugin/living.py)
+  Waivers, History, Alerting, Metrics   their option / file (plugin/parts.py, options in living.py)
   RedflagCoverage   --redflag-coverage         which red flags have checks; runs nothing
 
 Exit codes: 0 clear, 1 red flag, 2/3 pytest's, 4 configuration error, 5 nothing checked,
@@ -108,9 +108,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from .remediation import Remediation
 
         register(Remediation(run, config.option.fix), "pms-runbook-remediation")
-    from .living import register as register_living
+    from .parts import register as register_living
 
-    register_living(config, run)  # waivers, history, alerts, metrics: each only when on (plugin/living.py)
+    register_living(config, run)  # waivers, history, alerts, metrics: each only when on (plugin/parts.py)
     from .reports import ReportFiles
 
     if ReportFiles.wanted(config, run):

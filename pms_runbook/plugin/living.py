@@ -1,5 +1,5 @@
 """Living with the runbook every night: the options of waivers, history, alerts, metrics and the summary
-line, and the registration of each part's plugin object only when its option (or setting) is on.
+line (each part's plugin object is registered by plugin/parts.py only when its option or file is on).
 
   Waivers        waivers.toml at the root or --waivers PATH   plugin/waivers.py
   History        always: trends and verdict.json's summary line; the file: reports/ or --history PATH
@@ -13,7 +13,6 @@ import os
 
 import pytest
 
-from .state import Run, is_worker
 
 ENV = {"alertmanager": "PMS_ALERTMANAGER_URL", "pushgateway": "PMS_PUSHGATEWAY_URL",
        "notify_webhook": "PMS_NOTIFY_WEBHOOK", "history": "PMS_HISTORY", "report_url": "PMS_REPORT_URL"}
@@ -51,30 +50,3 @@ def value(config: pytest.Config, name: str) -> str | None:
     """An option, else its environment variable."""
     given = getattr(config.option, name, None)
     return given or (os.environ.get(ENV[name]) or None if name in ENV else None)
-
-
-def register(config: pytest.Config, run: Run) -> None:
-    register = config.pluginmanager.register
-    from .waivers import Waivers, waivers_path
-
-    path = waivers_path(config)
-    if path is not None:
-        register(Waivers(config, run, path), "pms-runbook-waivers")
-    from .history import History, SummaryLine
-
-    if not run.checks:  # self-tests and other pytest runs: none of this
-        return
-    if is_worker(config):  # the values a red flag observed, sent along with its report
-        register(History(config, run, None), "pms-runbook-history")
-        return
-    register(History(config, run, History.wanted(config)), "pms-runbook-history")  # trends, summary line
-    if config.option.summary_line:
-        register(SummaryLine(config, run), "pms-runbook-summary-line")
-    if value(config, "alertmanager") or value(config, "notify_webhook"):
-        from .alerting import Alerting
-
-        register(Alerting(config, run), "pms-runbook-alerting")
-    if config.option.metrics_file or value(config, "pushgateway"):
-        from .metrics import Metrics
-
-        register(Metrics(config, run), "pms-runbook-metrics")

@@ -159,7 +159,8 @@ class ReportFiles:
         try:
             if not alluredir:
                 raise reporting.ReportingError("no Allure results: pass --alluredir or drop --no-reports")
-            rendered = reporting.render_allure(alluredir, reports_dir(config) / "allure-report.html")
+            history = None if config.option.no_history else reports_dir(config) / "allure-history.jsonl"
+            rendered = reporting.render_allure(alluredir, reports_dir(config) / "allure-report.html", history=history)
             if tr:
                 tr.write_line(f"allure report: {rendered}")
         except reporting.ReportingError as exc:
