@@ -5,7 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.matrix import ALL, MATRIX, PROVEN_ELSEWHERE, TIMED, V2_MATRIX, C, N, R, render
+from tests.lab.matrix import (
+    ALL,
+    MATRIX,
+    PAIRS,
+    PROVEN_ELSEWHERE,
+    ROOTS,
+    TIMED,
+    V2_MATRIX,
+    V2_ROOTS,
+    C,
+    N,
+    R,
+    render,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -39,8 +52,39 @@ def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
             assert "could not check" in message, message
     red, cnc = (any(o == x for o in expected.values()) for x in (R, C))
     assert run.returncode == (1 if red else 10 if cnc else 0), run.output[-3000:]
+    assert_diagnosis(run, expected, ROOTS[fault])
     if any(o == N for o in expected.values()):
         assert " NOT CHECKED: " in run.output and "ALL CLEAR" not in run.output, run.output[-3000:]
+
+
+def assert_diagnosis(run, expected: dict[str, str], roots: set[str]) -> None:
+    """The root causes are exactly `roots`, and every other non-passing check follows from one of them."""
+    assert run.verdict is not None, run.output[-3000:]
+    assert run.roots() == roots, (run.roots(), run.output[-4000:])
+    failing = {n for n, o in expected.items() if o in (R, C)}
+    follows = run.follows_from()
+    assert set(follows) == failing - roots, (follows, run.output[-4000:])
+    assert set(follows.values()) <= roots, follows
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=["+".join(p) for p in PAIRS])
+def test_two_unrelated_faults_are_both_root_causes(pair, healed_lab, run_suite):
+    from lab import faults
+
+    for fault in pair:
+        faults.inject(healed_lab, fault)
+    run = run_suite(*_args(healed_lab))
+    expected_roots = set().union(*(ROOTS[f] for f in pair))
+    assert expected_roots <= run.roots(), (run.roots(), run.output[-4000:])
+    failing = {n for n, o in run.not_passed().items() if o in (R, C)}
+    assert set(run.follows_from()) == failing - run.roots()
+    assert run.roots() == expected_roots, (run.roots(), run.output[-4000:])
+
+
+def test_every_fault_of_the_matrix_has_its_root_causes():
+    assert set(ROOTS) == set(MATRIX) and set(V2_ROOTS) == set(V2_MATRIX)
+    for fault, roots in ROOTS.items():
+        assert roots <= {n for n, o in MATRIX[fault].items() if o in (R, C)}, fault
 
 
 def test_every_check_is_turned_red_by_some_fault():
