@@ -120,3 +120,39 @@ def test_token_is_fetched_once_per_run_under_xdist(lab_state, run_suite):
     grants = [line for line in gateway.logs(since=since).decode().splitlines()
               if "POST /auth/v1/token" in line]
     assert len(grants) == 1, grants
+
+
+def _dom(page: Path) -> str:
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Debian chromium to open the HTML report (scripts/bootstrap installs it)")
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_html_report_leads_with_the_diagnosis(healed_lab, run_suite, tmp_path):
+    """Opened in headless Chromium: the first thing after the title is the verdict, the root cause with its
+    fix, the profile, the target and the deployed commit, with the terminal's counts."""
+    import re
+
+    from lab import faults
+
+    faults.inject(healed_lab, "db-network-disconnect")
+    run = run_suite(*_args(healed_lab))
+    dom = _dom(tmp_path / "reports" / "report.html")
+    first = dom[dom.index("</h1>"):]
+    assert first.index('id="pms-diagnosis"') < first.index('id="environment"') < first.index('id="results-table"')
+    section = first[first.index('id="pms-diagnosis"'):first.index("</section>")]
+    assert "ROOT CAUSE D5.2" in section and "test_pms_backend_is_on_the_supabase_network" in section
+    assert f"docker network connect {healed_lab.supabase_network} pms-backend" in section
+    assert "id=\"pms-profile\">lab<" in section and healed_lab.api_url in section
+    assert healed_lab.commit in section  # the deployed commit the run read
+    counts = re.search(r"data-root-causes=\"(\d+)\" data-following=\"(\d+)\"", section).groups()
+    terminal = re.search(r"; (\d+) root causes?, (\d+) following from", run.output).groups()
+    assert counts == terminal, (counts, terminal)
+    assert "Traceback" not in dom
