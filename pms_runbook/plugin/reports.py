@@ -156,6 +156,9 @@ class ReportFiles:
         page = Path(opt.htmlpath) if getattr(opt, "htmlpath", None) else None
         if self.html is not None and page and page.is_file() and self.run.verdict:
             self.html.write(page)  # the first screen: the diagnosis (scrubbed with the rest below)
+        allure = config.pluginmanager.get_plugin("pms-runbook-allure-diagnosis")
+        if allure is not None:
+            allure.label_results(getattr(opt, "allure_report_dir", None))
         for path in self._files(config):
             reporting.scrub_file(path)
         if opt.allure_html:
