@@ -212,6 +212,19 @@ ROOTS: dict[str, set[str]] = {
     "redis-decoy": {"test_redis_container_is_running"},
     "worker-oom-loop": {"test_no_pms_container_is_restarting"},
 }
+# What the fix of a fault's root cause must name: the component observed down (names of the lab's profile).
+FIX_NAMES: dict[str, tuple[str, ...]] = {
+    "db-network-disconnect": ("pms-backend", "{supabase_network}"),
+    "old-worker-running": ("pms-worker",),
+    "worker-stopped": ("pms-worker-v2",),
+    "redis-down": ("supabase-redis",),
+    "redis-decoy": ("supabase-redis",),
+    "backend-crashloop": ("pms-backend",),
+    "admin-missing": ("pms-admin",),
+    "worker-oom-loop": ("pms-worker-v2",),
+    "admin-renamed-ghost": ("pms-admin",),
+    "no-recent-batches": ("{api_url}",),
+}
 V2_ROOTS: dict[str, set[str]] = {"db-alias-lost": {"test_pms_backend_is_on_the_supabase_network"}}
 # Two unrelated faults at once: both root causes (tests/lab/test_detection_matrix.py).
 PAIRS = [("db-network-disconnect", "old-worker-running"), ("redis-down", "admin-missing")]

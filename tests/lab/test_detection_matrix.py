@@ -1,12 +1,14 @@
 """Every fault turns exactly its checks red (or could-not-check), and the healthy lab is all green."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.lab.matrix import (
     ALL,
+    FIX_NAMES,
     MATRIX,
     PAIRS,
     PROVEN_ELSEWHERE,
@@ -53,6 +55,7 @@ def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
     red, cnc = (any(o == x for o in expected.values()) for x in (R, C))
     assert run.returncode == (1 if red else 10 if cnc else 0), run.output[-3000:]
     assert_diagnosis(run, expected, ROOTS[fault])
+    assert_fixes(run, fault, healed_lab)
     if any(o == N for o in expected.values()):
         assert " NOT CHECKED: " in run.output and "ALL CLEAR" not in run.output, run.output[-3000:]
 
@@ -65,6 +68,21 @@ def assert_diagnosis(run, expected: dict[str, str], roots: set[str]) -> None:
     follows = run.follows_from()
     assert set(follows) == failing - roots, (follows, run.output[-4000:])
     assert set(follows.values()) <= roots, follows
+
+
+PLACEHOLDER = re.compile(r"\$CID|\.\.\./|\.\.\.\s|<(old|agency|agency uuid|name)>|\{[a-z_]+\}|\$PMS_API_URL|\$PMS_ADMIN_URL")
+
+
+def assert_fixes(run, fault: str, lab_state) -> None:
+    """Every printed fix holds no placeholder for a value the run knew, and the root cause's names the
+    component observed down."""
+    printed = [c for c in run.verdict["checks"] if c["fix"]]
+    for c in printed:
+        assert not PLACEHOLDER.search(c["fix"]), (c["nodeid"], c["fix"])
+    values = {"supabase_network": lab_state.supabase_network, "api_url": lab_state.api_url}
+    for c in (c for c in printed if c.get("root_cause")):
+        for name in FIX_NAMES.get(fault, ()):
+            assert name.format(**values) in c["fix"], (c["nodeid"], name, c["fix"])
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=["+".join(p) for p in PAIRS])
