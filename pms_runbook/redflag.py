@@ -37,7 +37,7 @@ def red_flag(flag_id: str, *, observed: object, case: str | None = None, names: 
              see_also: str | None = None, **values: object) -> str:
     """The message of red flag `flag_id` of the catalogue: its words and fix filled from the profile's
     `names` and the check's `values`, and its runbook link (`see_also` overrides it)."""
-    m = catalogue.message(flag_id, case=case, names=names, **values)
+    m = catalogue.message(flag_id, case=case, names=names, observed=observed, **values)
     text = message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
     remember(text, values)
     return text
@@ -86,7 +86,7 @@ class RedFlagAnswer(AssertionError):
 
     def __init__(self, flag_id: str, *, observed: object, case: str | None = None,
                  names: Mapping[str, object] | None = None, **values: object):
-        m = catalogue.message(flag_id, case=case, names=names, **values)
+        m = catalogue.message(flag_id, case=case, names=names, observed=observed, **values)
         self._set(flag_id, m.words, observed, m.fix, m.anchor)
         remember(str(self), values)
 

@@ -104,6 +104,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .selection import Recheck
 
         register(Recheck(run, config.option.recheck), "pms-runbook-recheck")
+    if run.checks or config.args:
+        from .allure_diagnosis import AllureDiagnosis
+
+        register(AllureDiagnosis(run), "pms-runbook-allure-diagnosis")
     if config.option.fix and not is_worker(config):
         from .remediation import Remediation
 

@@ -98,8 +98,14 @@ class ReportFiles:
         self.run = run
         if run.checks and not config.option.no_reports and not config.option.collectonly:
             self._default_reports(config)
+        self.html = None
         if getattr(config.option, "htmlpath", None):
             _load_pytest_html(config)
+            if run.checks and hasattr(config.pluginmanager.hook, "pytest_html_results_table_html"):
+                from .html_report import HtmlDiagnosis
+
+                self.html = HtmlDiagnosis(config, run)
+                config.pluginmanager.register(self.html, "pms-runbook-html-diagnosis")
 
     @staticmethod
     def wanted(config: pytest.Config, run: Run) -> bool:
@@ -147,6 +153,12 @@ class ReportFiles:
         xml = Path(opt.xmlpath) if getattr(opt, "xmlpath", None) else None
         if xml and xml.is_file() and self.run.could_not_check:
             _junit_could_not_check(xml)
+        page = Path(opt.htmlpath) if getattr(opt, "htmlpath", None) else None
+        if self.html is not None and page and page.is_file() and self.run.verdict:
+            self.html.write(page)  # the first screen: the diagnosis (scrubbed with the rest below)
+        allure = config.pluginmanager.get_plugin("pms-runbook-allure-diagnosis")
+        if allure is not None:
+            allure.label_results(getattr(opt, "allure_report_dir", None))
         for path in self._files(config):
             reporting.scrub_file(path)
         if opt.allure_html:

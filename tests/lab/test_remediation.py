@@ -96,7 +96,7 @@ def test_stopping_the_old_worker_is_refused_when_it_is_the_only_worker(healed_la
     faults.inject(healed_lab, "old-worker-running")
     stop("worker", timeout=10)  # pms-worker-v2 down: the old one is the only worker left
     try:
-        run = run_suite(*SELECTION, "--fix=apply", "--yes")
+        run = run_suite(*SELECTION, "--redflag", "D1.5", "--fix=apply", "--yes")  # not start-worker first
     finally:
         container("worker").start()
     assert "stop-old-worker: refused" in run.output, run.output[-4000:]

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pms_runbook import diagnosis
+from pms_runbook import catalogue, diagnosis
 from tests.unit.test_plugin import CNC_CALL, GREEN, RED, SKIPPED, check, project
 
 pytest_plugins = ["pytester"]
@@ -131,6 +131,13 @@ def test_consequences_are_listed_beneath_their_root_cause_once(pytester):
                                  "*    docker network connect n b", "*follows from it (1):",
                                  "*D2.3 *test_ready_component_is_up[[]db]", "*RED FLAG: db: \"down\"*",
                                  "*1 root cause, 1 following from it*"])
+    results = [json.loads(p.read_text()) for p in (pytester.path / "reports" / "allure-results").glob("*-result.json")]
+    by_title = {r["name"]: {lb["name"]: lb["value"] for lb in r["labels"] if lb["name"] != "tag"} |
+                {"tags": [lb["value"] for lb in r["labels"] if lb["name"] == "tag"]} for r in results}
+    root = by_title["D5.2: " + catalogue.flag("D5.2").title]  # the red flag's words with its ID
+    assert root["root_cause"] == "yes" and root["severity"] == "critical" and "D5.2" in root["tags"]
+    other = by_title["D2.3: db down[db]"]
+    assert other["root_cause"] == "no" and other["follows_from"].endswith("test_pms_backend_is_on_the_supabase_network")
     follows = next(c for c in doc["checks"] if c["redflag"] == "D2.3")
     assert follows["follows_from"].endswith("test_pms_backend_is_on_the_supabase_network")
     assert doc["verdict"]["counts"]["root_causes"] == 1 and doc["verdict"]["counts"]["following"] == 1
