@@ -13,7 +13,6 @@ import os
 
 import pytest
 
-
 ENV = {"alertmanager": "PMS_ALERTMANAGER_URL", "pushgateway": "PMS_PUSHGATEWAY_URL",
        "notify_webhook": "PMS_NOTIFY_WEBHOOK", "history": "PMS_HISTORY", "report_url": "PMS_REPORT_URL"}
 

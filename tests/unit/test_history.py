@@ -2,15 +2,18 @@
 the summary line, and the dead-man's switch's reading of the history."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import http.server
 import json
+import re
 import threading
 
 import pytest
 
 from pms_runbook import history
 from tests.unit.test_plugin import check, out, project
+from tests.unit.test_plugin_reports import needs_allure_cli
 
 pytest_plugins = ["pytester"]
 
@@ -158,3 +161,23 @@ def test_the_dead_mans_switch_reads_the_last_completed_nightly(tmp_path):
     assert history.read(tmp_path / "none.jsonl") == []
     hist.write_text(hist.read_text() + "{torn\n")
     assert len(history.read(hist)) == 4
+
+
+@needs_allure_cli
+def test_the_allure_single_file_shows_a_trend_after_three_runs(pytester):
+    project(pytester, RED)
+    for _ in range(3):
+        result = pytester.runpytest("--allure-html")
+        assert result.ret == 1, out(result)
+    allure_history = pytester.path / "reports" / "allure-history.jsonl"
+    runs = [json.loads(line) for line in allure_history.read_text().splitlines()]
+    assert len(runs) == 3  # Allure 3's own history (historyPath): one entry a run
+    assert all("test_failed_batches" in json.dumps(run) for run in runs)
+    # The third report carries the two runs before it (data/history/<uuid>.json): its history and trend.
+    html = (pytester.path / "reports" / "allure-report.html").read_text()
+    embedded = dict(re.findall(r'd\("([^"]+)","([^"]*)"\)', html))
+    past = {n for n in embedded if n.startswith("data/history/")}
+    assert past == {f"data/history/{r['uuid']}.json" for r in runs[:2]}, sorted(embedded)
+    for name in past:
+        entry = json.loads(base64.b64decode(embedded[name]))
+        assert {t["status"] for t in entry["testResults"].values()} == {"passed", "failed"}
