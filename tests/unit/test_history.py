@@ -9,10 +9,12 @@ import json
 import re
 import threading
 
+import jsonschema
 import pytest
 
 from pms_runbook import history
 from tests.unit.test_plugin import check, out, project
+from tests.unit.test_plugin_diagnosis import SCHEMA
 from tests.unit.test_plugin_reports import needs_allure_cli
 
 pytest_plugins = ["pytester"]
@@ -69,6 +71,7 @@ def test_red_since_and_flaky_from_a_seeded_history(pytester):
     figures = next(c for c in doc["checks"] if c["nodeid"] == NODE)["history"]
     assert figures["text"] == want and figures["red_runs"] == 3 and figures["flaky"] is True
     assert figures["failed_of_last"] == [5, 9]
+    jsonschema.validate(doc, SCHEMA)
     records = history.read(hist)
     assert len(records) == 16 + 3 and records[-3]["type"] == "run"  # one run record, one per check
     assert {r["nodeid"] for r in records[-2:]} == {NODE, "checks/test_step1.py::test_green"}

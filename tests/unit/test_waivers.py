@@ -6,11 +6,13 @@ import datetime as dt
 import json
 import textwrap
 
+import jsonschema
 import pytest
 
 from pms_runbook import waivers
 from pms_runbook.config import ConfigError
 from tests.unit.test_plugin import check, out, project
+from tests.unit.test_plugin_diagnosis import SCHEMA
 
 pytest_plugins = ["pytester"]
 
@@ -59,6 +61,7 @@ def test_a_waived_red_flag_is_waived_with_owner_and_expiry_not_passed(pytester):
     assert waived[0]["waiver"]["expires"] == TOMORROW and waived[0]["observed"].startswith("connection c-111")
     assert doc["verdict"]["counts"]["waived"] == 1 and doc["verdict"]["counts"]["passed"] == 1
     assert doc["waivers"][0]["status"] == "used"
+    jsonschema.validate(doc, SCHEMA)  # docs/verdict.schema.json: outcome waived, the waiver, the waivers
 
 
 def test_the_other_red_flags_stay_red_and_a_narrowed_waiver_does_not_match_another_value(pytester):
@@ -67,6 +70,7 @@ def test_the_other_red_flags_stay_red_and_a_narrowed_waiver_does_not_match_anoth
     assert result.ret == 1, text
     assert "UNUSED waiver D4.2 connection=c-999: matched nothing in this run" in text
     assert verdict(pytester)["waivers"][0]["status"] == "unused"
+    jsonschema.validate(verdict(pytester), SCHEMA)
 
 
 def test_an_expired_waiver_is_ignored_and_said(pytester):
