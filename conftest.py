@@ -14,4 +14,5 @@ pytest_plugins = [
     "fixtures.guest",
     "fixtures.edge",
     "fixtures.catalogue",
+    "fixtures.runs",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 
 import httpx
@@ -123,6 +124,10 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
             svc[role] = containers.services(state)[role]
         containers.run(c, svc[role], tag)
     recreate_edge(state, c, tag)
+    from lab import monitoring  # Alertmanager and Pushgateway (the runbook's alerts and metrics)
+
+    for missing in monitoring.up(c, state, tag):
+        print(f"pms-lab: {missing} not installed (scripts/bootstrap): started without it", file=sys.stderr)
     if wait:
         wait_healthy(state)
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health")
@@ -195,8 +200,11 @@ def status(state: LabState | None = None) -> dict:
         }
     proxy = find(c, edge.PROXY)
     found_proxy = {"name": edge.PROXY, "state": proxy.status if proxy is not None else "missing"}
+    from lab import monitoring
+
     return {
         **state.connection_info(),
+        **monitoring.urls(),  # alertmanager_url, pushgateway_url
         "containers": found,
         "edge": found_proxy,
         "network_model": state.network_model,

@@ -34,6 +34,7 @@ class Case:
     words: str
     fix: str
     anchor: str
+    fix_if: tuple[tuple[str, str], ...] = ()  # (regex on the words and what was observed, fix): see message()
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,11 @@ class Flag:
     faults: tuple[str, ...] = ()
     fault_note: str = ""
     cases: Mapping[str, Case] = field(default_factory=dict)
+    fix_if: tuple[tuple[str, str], ...] = ()
 
     def case(self, name: str | None) -> Case:
         if name is None:
-            return Case(self.words, self.fix, self.anchor)
+            return Case(self.words, self.fix, self.anchor, self.fix_if)
         try:
             return self.cases[name]
         except KeyError:
@@ -84,16 +86,26 @@ def load(path: Path = DATA / "catalogue.toml") -> Catalogue:
         words = entry.get("words", entry["title"])
         fix = entry.get("fix", "")
         cases = {name: Case(c.get("words", words), _expand(c.get("fix", fix), fixes, fid),
-                            c.get("anchor", entry["anchor"]))
+                            c.get("anchor", entry["anchor"]), _fix_if(c, fixes, fid))
                  for name, c in entry.get("case", {}).items()}
         flags[fid] = Flag(fid, entry["section"], entry["title"], entry.get("shows", ""), entry["severity"],
                           entry["anchor"], words, _expand(fix, fixes, fid), tuple(entry.get("faults", ())),
-                          entry.get("fault_note", ""), cases)
+                          entry.get("fault_note", ""), cases, _fix_if(entry, fixes, fid))
     return Catalogue(flags, tuple(raw["section"]), raw["names"], fixes)
 
 
-_FLAG_KEYS = {"section", "title", "shows", "severity", "anchor", "words", "fix", "faults", "fault_note", "case"}
-_CASE_KEYS = {"words", "fix", "anchor"}
+_FLAG_KEYS = {"section", "title", "shows", "severity", "anchor", "words", "fix", "faults", "fault_note", "case",
+              "fix_if"}
+_CASE_KEYS = {"words", "fix", "anchor", "fix_if"}
+
+
+def _fix_if(entry: Mapping, fixes: Mapping[str, str], fid: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for pair in entry.get("fix_if", ()):
+        regex, template = pair
+        re.compile(_FIELD.sub("x", regex))  # a bad pattern fails the load, not an incident
+        out.append((regex, _expand(template, fixes, fid)))
+    return tuple(out)
 
 
 def profile_names(settings) -> dict[str, str]:
@@ -142,10 +154,36 @@ def fields_of(template: str) -> set[str]:
     return set(_FIELD.findall(template))
 
 
+_PROFILE: dict[str, object] = {}  # the run's profile names and URLs (use_profile), under a caller's names
+
+
+def use_profile(values: Mapping[str, object]) -> None:
+    """The run's profile (its names, api_url, admin_url): what a fix is filled from when a check passes none."""
+    _PROFILE.clear()
+    _PROFILE.update({k: v for k, v in values.items() if v})
+
+
 def context(names: Mapping[str, object] | None, values: Mapping[str, object]) -> dict[str, object]:
     """What a template is filled from: the profile's names (a role the caller has no name for keeps the
-    runbook's own), then the check's values."""
-    return {**load().names, **{k: v for k, v in (names or {}).items() if v}, **values}
+    run's profile's, else the runbook's own), then the check's values."""
+    return {**load().names, **_PROFILE, **{k: v for k, v in (names or {}).items() if v}, **values}
+
+
+def _observed_fix(chosen: Case, ctx: Mapping[str, object], words: str, observed: object, where: str) -> str | None:
+    """The fix built from what was observed: each `fix_if` pair whose regex matches the words or the observed
+    text adds its fix; a regex with named groups adds one fix per match, filled with the groups (a connection
+    ID, an agency). {name} in a regex is the profile's value, escaped. None when nothing matched."""
+    text = f"{words}\n{observed if observed is not None else ''}"
+    parts: list[str] = []
+    for regex, template in chosen.fix_if:
+        pattern = _FIELD.sub(lambda m: re.escape(str(ctx[m.group(1)])) if m.group(1) in ctx else m.group(0), regex)
+        for m in re.finditer(pattern, text, re.IGNORECASE | re.MULTILINE):
+            part = fill(template, {**ctx, **{k: v for k, v in m.groupdict().items() if v}}, where=where)
+            if part not in parts:
+                parts.append(part)
+            if not m.groupdict():
+                break
+    return "; ".join(parts) if parts else None
 
 
 @dataclass(frozen=True)
@@ -157,12 +195,15 @@ class Message:
 
 
 def message(flag_id: str, *, case: str | None = None, names: Mapping[str, object] | None = None,
-            **values: object) -> Message:
-    """The words, fix and anchor of a red flag, filled in."""
+            observed: object = None, **values: object) -> Message:
+    """The words, fix and anchor of a red flag, filled in; the fix from what was observed where the catalogue
+    says how (`fix_if`), else its general case."""
     chosen = flag(flag_id).case(case)
     ctx = context(names, values)
     where = f"red flag {flag_id}" + (f" ({case})" if case else "")
-    return Message(flag_id, fill(chosen.words, ctx, where=where), fill(chosen.fix, ctx, where=where), chosen.anchor)
+    words = fill(chosen.words, ctx, where=where)
+    fix = _observed_fix(chosen, ctx, words, observed, where) if chosen.fix_if else None
+    return Message(flag_id, words, fix or fill(chosen.fix, ctx, where=where), chosen.anchor)
 
 
 # ---------------------------------------------------------------- severity, faults

@@ -4,6 +4,7 @@ The words, the fix and the link of a red flag come from the catalogue (pms_runbo
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pms_runbook import catalogue
@@ -36,8 +37,29 @@ def red_flag(flag_id: str, *, observed: object, case: str | None = None, names: 
              see_also: str | None = None, **values: object) -> str:
     """The message of red flag `flag_id` of the catalogue: its words and fix filled from the profile's
     `names` and the check's `values`, and its runbook link (`see_also` overrides it)."""
-    m = catalogue.message(flag_id, case=case, names=names, **values)
-    return message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
+    m = catalogue.message(flag_id, case=case, names=names, observed=observed, **values)
+    text = message(m.words, observed=observed, fix=m.fix, see_also=see_also or m.anchor)
+    remember(text, values)
+    return text
+
+
+# The values a check gave its red flag, by the message's first lines (waivers narrow by them; bounded).
+OBSERVED: dict[str, dict[str, str]] = {}
+
+
+def remember(text: str, values: Mapping[str, object]) -> None:
+    if len(OBSERVED) > 500:
+        OBSERVED.clear()
+    OBSERVED[text.split("\nsee: ")[0]] = {k: str(v) for k, v in values.items() if isinstance(v, str | int | float)}
+
+
+def observed_values(text: str) -> dict[str, str]:
+    """The values of the red flag whose message starts `text` (as the report shows it), or {}."""
+    head = text.split("\nsee: ")[0]
+    for key, values in OBSERVED.items():
+        if head.startswith(key) or key.startswith(head):
+            return values
+    return {}
 
 
 class CouldNotCheck(Exception):
@@ -64,8 +86,9 @@ class RedFlagAnswer(AssertionError):
 
     def __init__(self, flag_id: str, *, observed: object, case: str | None = None,
                  names: Mapping[str, object] | None = None, **values: object):
-        m = catalogue.message(flag_id, case=case, names=names, **values)
+        m = catalogue.message(flag_id, case=case, names=names, observed=observed, **values)
         self._set(flag_id, m.words, observed, m.fix, m.anchor)
+        remember(str(self), values)
 
     def _set(self, flag_id, what, observed, fix, see_also):
         self.flag_id, self.what, self.observed, self.fix, self.see_also = flag_id, what, observed, fix, see_also
@@ -79,3 +102,47 @@ def _rebuild_red_flag_answer(flag_id, what, observed, fix, see_also):
     again = RedFlagAnswer.__new__(RedFlagAnswer)
     again._set(flag_id, what, observed, fix, see_also)
     return again
+
+
+def parse(text: str) -> dict[str, str]:
+    """The parts of a red-flag message (`message` above): words, observed, fix, see; '' for what it lacks."""
+    parts = {"words": "", "observed": "", "fix": "", "see": ""}
+    current = None
+    for line in text.splitlines():
+        head = line.split(":", 1)[0]
+        key = {"RED FLAG": "words", "observed": "observed", "fix": "fix", "see": "see"}.get(head)
+        if key and not parts[key] and not line.startswith(" "):
+            current = key
+            parts[key] = line.split(":", 1)[1].strip()
+        elif current == "observed" and line.startswith("    "):
+            parts["observed"] += ("\n" if parts["observed"] else "") + line[4:]
+        elif current == "fix" and line.startswith("    "):
+            parts["fix"] += "\n" + line[4:]
+        else:
+            current = None if not line.strip() else current
+    return parts
+
+
+_COMMAND = re.compile(r"^(docker|curl|psql|SELECT|DELETE|UPDATE|INSERT|CONFIRM_PROD=|bash|redeploy|POST|GET|"
+                      r"pytest|scripts/|\.venv/)", re.IGNORECASE)
+
+
+def fix_lines(fix: str) -> list[str]:
+    """A fix as lines to read and paste: the explanation first, each command on a line of its own.
+
+    `check DB DNS: docker exec pms-backend getent hosts supabase-db; docker network connect net pms-backend`
+    becomes the explanation, then one line per command; nothing is cut."""
+    out: list[str] = []
+    for part in fix.splitlines():
+        for piece in re.split(r";\s+|\s{3,}", part.strip()):
+            piece = piece.strip()
+            if not piece:
+                continue
+            head, sep, tail = piece.partition(": ")
+            if sep and not _COMMAND.match(head) and _COMMAND.match(tail.strip()):
+                out += [head + ":", "    " + tail.strip()]
+            elif _COMMAND.match(piece):
+                out.append("    " + piece)
+            else:
+                out.append(piece)
+    return out or [fix]

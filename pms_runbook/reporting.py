@@ -45,8 +45,10 @@ def allure_cli() -> Path:
 
 
 def render_allure(results_dir: str | os.PathLike, out_file: str | os.PathLike, *,
-                  name: str = "PMS runbook", timeout: float = RENDER_TIMEOUT) -> Path:
-    """Render `results_dir` (allure-pytest results) to the single offline HTML file `out_file`."""
+                  name: str = "PMS runbook", timeout: float = RENDER_TIMEOUT,
+                  history: str | os.PathLike | None = None) -> Path:
+    """Render `results_dir` (allure-pytest results) to the single offline HTML file `out_file`; with `history`,
+    Allure 3's own history file (historyPath, one JSON line a run) is read for the trend and appended to."""
     results = Path(results_dir).resolve()
     out = Path(out_file).resolve()
     cli = allure_cli()
@@ -67,6 +69,8 @@ def render_allure(results_dir: str | os.PathLike, out_file: str | os.PathLike, *
             "output": str(work / "report"),
             "plugins": {"awesome": {"options": {"singleFile": True, "reportLanguage": "en"}}},
         }
+        if history is not None:
+            config["historyPath"] = str(Path(history).resolve())
         rc_file = work / "allurerc.mjs"
         rc_file.write_text(f"export default {json.dumps(config, indent=2)};\n", encoding="utf-8")
         try:

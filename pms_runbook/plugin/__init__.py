@@ -9,6 +9,7 @@ Loaded by the root conftest.py (`pytest_plugins = ["pms_runbook.plugin", ...]`) 
   Verdict           not coverage  red flag / could not check / not checked, the last line, exit code
   TerminalSummary   not coverage, controller   the sections above the last line
   ReportFiles       a report is written        default reports, JUnit errors, final scrub, Allure HTML
+  Waivers, History, Alerting, Metrics   their option / file (plugin/parts.py, options in living.py)
   RedflagCoverage   --redflag-coverage         which red flags have checks; runs nothing
 
 Exit codes: 0 clear, 1 red flag, 2/3 pytest's, 4 configuration error, 5 nothing checked,
@@ -37,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     from .reports import add_html_options
 
     options.add_options(parser)
+    from .living import add_options as add_living_options
+
+    add_living_options(parser)
     add_html_options(parser, pluginmanager)
     group = parser.getgroup("pms-runbook reports")
     group.addoption("--reports-dir", default="reports", metavar="DIR",
@@ -44,6 +48,21 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption("--no-reports", action="store_true", help="write no default reports")
     group.addoption("--allure-html", action="store_true",
                     help="render the Allure results to DIR/allure-report.html (one offline file) at the end")
+    group.addoption("--verdict-json", default=None, metavar="PATH",
+                    help="also write the machine-readable verdict here (default: DIR/verdict.json of every run of checks)")
+    group.addoption("--verdict-stdout", action="store_true",
+                    help="print the verdict JSON (docs/verdict.schema.json) on one line, the last line of the output")
+    run_group = parser.getgroup("pms-runbook run")
+    run_group.addoption("--redflag", action="append", default=[], metavar="ID",
+                        help="run only the checks of this red flag (repeatable), e.g. --redflag D4.2")
+    run_group.addoption("--recheck", type=float, default=None, metavar="SECONDS",
+                        help="re-run the failing checks until they pass or SECONDS have passed (after a fix by hand)")
+    run_group.addoption("--fix", nargs="?", const="plan", default=None, choices=("plan", "apply"),
+                        help="--fix: the remediation plan for the root causes of this run (changes nothing); "
+                             "--fix=apply: apply it (elevated credentials, confirmation or --yes), then re-check")
+    run_group.addoption("--fix-max-actions", type=int, default=None, metavar="N",
+                        help="with --fix=apply: at most N actions per run (default: PMS_FIX_MAX_ACTIONS, else 3)")
+    run_group.addoption("--yes", action="store_true", help="with --fix=apply: do not ask for confirmation (CI)")
     group.addoption("--redflag-coverage", action="store_true",
                     help="print which red-flag IDs of red-flags.md have checks, and run nothing")
 
@@ -70,12 +89,32 @@ def pytest_configure(config: pytest.Config) -> None:
     register(Redaction(config), "pms-runbook-redaction")
     register(Verdict(run), "pms-runbook-verdict")
     register(SettingsGate(), "pms-runbook-settings")
+    run.detail = config.option.verbose > 0 or getattr(config.option, "tbstyle", "auto") != "auto"
     if run.checks and getattr(config.option, "tbstyle", None) == "auto":
         config.option.tbstyle = "short"  # the check's assert line and its message, not pages of plumbing
     if not is_worker(config):
         from .summary import TerminalSummary
 
         register(TerminalSummary(run), "pms-runbook-summary")
+    if config.option.redflag:
+        from .selection import RedflagSelection
+
+        register(RedflagSelection(config.option.redflag), "pms-runbook-redflag-selection")
+    if config.option.recheck and not is_worker(config):
+        from .selection import Recheck
+
+        register(Recheck(run, config.option.recheck), "pms-runbook-recheck")
+    if run.checks or config.args:
+        from .allure_diagnosis import AllureDiagnosis
+
+        register(AllureDiagnosis(run), "pms-runbook-allure-diagnosis")
+    if config.option.fix and not is_worker(config):
+        from .remediation import Remediation
+
+        register(Remediation(run, config.option.fix), "pms-runbook-remediation")
+    from .parts import register as register_living
+
+    register_living(config, run)  # waivers, history, alerts, metrics: each only when on (plugin/parts.py)
     from .reports import ReportFiles
 
     if ReportFiles.wanted(config, run):

@@ -86,7 +86,7 @@ def _junit_could_not_check(path: Path) -> None:
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _reports_dir(config: pytest.Config) -> Path:
+def reports_dir(config: pytest.Config) -> Path:
     out = Path(config.option.reports_dir)
     return out if out.is_absolute() else config.invocation_params.dir / out
 
@@ -98,8 +98,14 @@ class ReportFiles:
         self.run = run
         if run.checks and not config.option.no_reports and not config.option.collectonly:
             self._default_reports(config)
+        self.html = None
         if getattr(config.option, "htmlpath", None):
             _load_pytest_html(config)
+            if run.checks and hasattr(config.pluginmanager.hook, "pytest_html_results_table_html"):
+                from .html_report import HtmlDiagnosis
+
+                self.html = HtmlDiagnosis(config, run)
+                config.pluginmanager.register(self.html, "pms-runbook-html-diagnosis")
 
     @staticmethod
     def wanted(config: pytest.Config, run: Run) -> bool:
@@ -109,7 +115,7 @@ class ReportFiles:
 
     def _default_reports(self, config: pytest.Config) -> None:
         opt = config.option
-        out = self.run.reports_dir = _reports_dir(config)
+        out = self.run.reports_dir = reports_dir(config)
         if hasattr(opt, "htmlpath") and not opt.htmlpath:
             opt.htmlpath = str(out / "report.html")
             opt.self_contained_html = True
@@ -147,6 +153,12 @@ class ReportFiles:
         xml = Path(opt.xmlpath) if getattr(opt, "xmlpath", None) else None
         if xml and xml.is_file() and self.run.could_not_check:
             _junit_could_not_check(xml)
+        page = Path(opt.htmlpath) if getattr(opt, "htmlpath", None) else None
+        if self.html is not None and page and page.is_file() and self.run.verdict:
+            self.html.write(page)  # the first screen: the diagnosis (scrubbed with the rest below)
+        allure = config.pluginmanager.get_plugin("pms-runbook-allure-diagnosis")
+        if allure is not None:
+            allure.label_results(getattr(opt, "allure_report_dir", None))
         for path in self._files(config):
             reporting.scrub_file(path)
         if opt.allure_html:
@@ -159,7 +171,8 @@ class ReportFiles:
         try:
             if not alluredir:
                 raise reporting.ReportingError("no Allure results: pass --alluredir or drop --no-reports")
-            rendered = reporting.render_allure(alluredir, _reports_dir(config) / "allure-report.html")
+            history = None if config.option.no_history else reports_dir(config) / "allure-history.jsonl"
+            rendered = reporting.render_allure(alluredir, reports_dir(config) / "allure-report.html", history=history)
             if tr:
                 tr.write_line(f"allure report: {rendered}")
         except reporting.ReportingError as exc:

@@ -38,9 +38,22 @@ def settings_for(config: pytest.Config, strict: bool = True) -> pms_config.Setti
             options=options, environ=os.environ, dotenv=pms_config.read_dotenv(env_file),
             lab_status=lambda: config.hook.pytest_pms_lab_status(config=config), strict=strict)
     settings = config.stash[SETTINGS]
+    _use_profile(settings)
     if strict and settings.problems:
         settings.require()  # raises, naming every invalid value
     return settings
+
+
+def _use_profile(settings: pms_config.Settings) -> None:
+    """The profile's names and URLs for every fix the catalogue writes in this process (a worker's too)."""
+    from pms_runbook import catalogue
+
+    try:
+        names = catalogue.profile_names(settings)
+    except Exception:  # noqa: BLE001  (an incomplete profile: the runbook's names stay)
+        names = {}
+    catalogue.use_profile({**names, "api_url": (settings.api_url or "").rstrip("/"),
+                           "admin_url": (settings.admin_url or "").rstrip("/")})
 
 
 class DeprecatedSettingName(pytest.PytestWarning):

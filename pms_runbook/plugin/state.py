@@ -39,6 +39,19 @@ class Run:
     skipped: int = 0
     collect_errors: int = 0
     verdict: str = ""
+    results: list[dict] = field(default_factory=list)  # every check: nodeid, ids, outcome, text (verdict.json)
+    roots: dict[str, str | None] = field(default_factory=dict)  # failing nodeid -> None (root cause) or its root
+    started: float = 0.0
+    exit_code: int | None = None
+    verdict_json: Path | None = None  # where verdict.json was written
+    waived: list[dict] = field(default_factory=list)  # red flags a live waiver matched (plugin/waivers.py)
+    waivers: list[dict] = field(default_factory=list)  # every waiver of the run with its status (used/expired/unused)
+    extra: dict = field(default_factory=dict)  # what the living-with parts add to verdict.json (history, summary line)
+    detail: bool = False  # -v or --tb given: pytest's own failure sections too, not only the ops summary
+
+    def root_counts(self) -> tuple[int, int]:
+        """(root causes, consequences) among the failing checks."""
+        return sum(v is None for v in self.roots.values()), sum(v is not None for v in self.roots.values())
 
 
 RUN = pytest.StashKey[Run]()

@@ -6,14 +6,11 @@ from typing import Any
 
 import pytest
 
+from pms_runbook.redflag import fix_lines, parse
 from pms_runbook.resources.tenants import COVERAGE_PROPERTY
 
 from .state import Run
 from .verdict import blind_spots, not_checked_by_reason
-
-
-def _first_line(text: str, prefix: str) -> str | None:
-    return next((ln.strip() for ln in text.splitlines() if ln.strip().startswith(prefix)), None)
 
 
 class TerminalSummary:
@@ -28,6 +25,18 @@ class TerminalSummary:
             if name == COVERAGE_PROPERTY and isinstance(value, str):
                 self.step4_line = value
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The ops summary is the default output: pytest's FAILURES/ERRORS sections and its short summary
+        repeat every red flag, so they are kept for -v / --tb (before the terminal writes them)."""
+        run, config = self.run, session.config
+        if not run.checks or run.detail or run.collect_errors:
+            return  # a collection error is shown by pytest alone
+        config.option.tbstyle = "no"
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            tr.reportchars = "".join(c for c in tr.reportchars if c == "w")  # warnings stay
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr, run = terminalreporter, self.run
         if run.checks:
@@ -41,28 +50,58 @@ class TerminalSummary:
             tr.write_sep("-", "STEP 4 COVERAGE")
             tr.write_line(self.step4_line)
 
+    def _following(self, root: str) -> list[dict]:
+        return [r for r in self.run.results if self.run.roots.get(r["nodeid"]) == root]
+
+    def _consequences(self, tr: Any, root: str) -> None:
+        following = self._following(root)
+        if not following:
+            return
+        tr.write_line(f"         follows from it ({len(following)}):")
+        for r in following:
+            lines = r["text"].strip().splitlines() or [r["outcome"]]
+            first = lines[0] + (f" {lines[1].strip()}" if lines[0].endswith(":") and len(lines) > 1 else "")
+            tr.write_line(f"           {', '.join(r['ids']) or '-':8} {r['nodeid']}")
+            tr.write_line(f"             {first}", red=first.startswith("RED FLAG"), yellow=first.startswith("could"))
+
     def _red_flags(self, tr: Any) -> None:
+        roots = [e for e in self.run.red_flags if self.run.roots.get(e["nodeid"], None) is None]
         if not self.run.red_flags:
             return
-        tr.write_sep("=", "RED FLAGS", red=True, bold=True)
-        for entry in self.run.red_flags:
+        n_following = sum(len(self._following(e["nodeid"])) for e in roots)
+        tr.write_sep("=", f"RED FLAGS: {len(roots)} root cause(s), {n_following} following", red=True, bold=True)
+        for entry in roots:
             tr.write_line(f"{', '.join(entry['ids']) or '-':8} {entry['nodeid']}", bold=True)
             text = entry["text"]
-            lines = [_first_line(text, p) for p in ("RED FLAG:", "fix:", "see:")]
-            if not lines[0]:
+            if text.startswith("RED FLAG:"):
+                parts = parse(text)
+                tr.write_line(f"         ROOT CAUSE: RED FLAG: {parts['words']}", red=True)
+                if parts["observed"]:
+                    obs = parts["observed"].splitlines()
+                    tr.write_line(f"         observed: {obs[0]}" + (f"  (+{len(obs) - 1} lines in the report)"
+                                                                     if len(obs) > 1 else ""))
+                lines = fix_lines(parts["fix"])
+                if lines[0].startswith("    "):
+                    lines.insert(0, "")
+                for i, line in enumerate(lines):
+                    tr.write_line(f"         fix: {line}".rstrip() if i == 0 else f"         {line}", bold=i == 0)
+                if parts["see"]:
+                    tr.write_line(f"         see: {parts['see']}")
+            else:
                 first = text.strip().splitlines()[0] if text.strip() else "(no message)"
-                lines = [f"{entry['when']} failed: {first}"]
-            for line in filter(None, lines):
-                tr.write_line(f"         {line}", red=line.startswith("RED FLAG"))
+                tr.write_line(f"         {entry['when']} failed: {first}")
+            self._consequences(tr, entry["nodeid"])
 
     def _could_not_check(self, tr: Any) -> None:
-        if not self.run.could_not_check:
+        roots = [e for e in self.run.could_not_check if self.run.roots.get(e["nodeid"], None) is None]
+        if not roots:
             return
         tr.write_sep("=", "COULD NOT CHECK", yellow=True, bold=True)
-        for entry in self.run.could_not_check:
+        for entry in roots:
             tr.write_line(f"{', '.join(entry['ids']) or '-':8} {entry['nodeid']}", bold=True)
             for line in entry["text"].splitlines():
                 tr.write_line(f"         {line}", yellow=True)
+            self._consequences(tr, entry["nodeid"])
 
     def _not_checked(self, tr: Any) -> None:
         if not self.run.not_checked:
@@ -84,3 +123,7 @@ class TerminalSummary:
         if tr and self.run.verdict:
             color = {"ALL": "green", "RED": "red", "CON": "red"}.get(self.run.verdict[:3], "yellow")  # NO RED FLAG
             tr.write_sep("=", self.run.verdict, **{color: True, "bold": True})
+        if tr and self.run.verdict and config.option.verdict_stdout:  # the last line: the verdict JSON
+            from . import verdict_json
+
+            tr.write_line(verdict_json.text(config, self.run, self.run.exit_code or 0, indent=None))

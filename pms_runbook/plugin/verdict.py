@@ -8,6 +8,8 @@ Exit codes: 0 clear (NOT CHECKED named), 1 red flag, 4 configuration error, 5 no
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +100,11 @@ def _not_checked_clause(run: Run, limit: int = 3) -> str:
     return f"{n} NOT CHECKED: {shown}" + (f"; {'; '.join(spots)}" if spots else "")
 
 
+def _waived_clause(run: Run) -> str:
+    """`1 WAIVED (D4.2)`: red flags a live waiver matched (plugin/waivers.py), never counted as clear."""
+    return f"{len(run.waived)} WAIVED ({', '.join(sorted({i for w in run.waived for i in w['ids'][:1]}))})"
+
+
 def verdict(run: Run, exitstatus: int) -> tuple[int, str]:
     """The last line. ALL CLEAR only when every selected check ran and passed; skipped checks are
     NOT CHECKED, counted and named with their reasons in every verdict (the exit codes are unchanged)."""
@@ -110,17 +117,51 @@ def verdict(run: Run, exitstatus: int) -> tuple[int, str]:
         return exitstatus, "NOT VERIFIED: the run was interrupted or could not collect the checks"
     unchecked = _not_checked_clause(run)
     tail = f"{run.passed} clear, {n_cnc} could not check, " + (unchecked or "0 not checked")
+    if run.waived:
+        tail += f"; {_waived_clause(run)}"
+    n_roots, n_following = run.root_counts()
+    if n_roots or n_following:  # the diagnosis: root causes and what follows from them, counted apart
+        tail += (f"; {n_roots} root cause{'s' if n_roots != 1 else ''}, {n_following} following from "
+                 f"{'them' if n_roots != 1 else 'it'}")
     if n_red or run.collect_errors:
         ids = sorted({i for r in run.red_flags for i in r["ids"]})
         named = f" ({', '.join(ids)})" if ids else ""
         return pytest.ExitCode.TESTS_FAILED, f"RED FLAG: {n_red + run.collect_errors} failed{named}; {tail}"
     if n_cnc:
         return EXIT_COULD_NOT_CHECK, f"NOT VERIFIED: no red flag, but {n_cnc} check(s) could not run; {tail}"
-    if run.passed == 0:
+    if run.passed == 0 and not run.waived:
         return pytest.ExitCode.NO_TESTS_COLLECTED, "NOTHING CHECKED: " + (unchecked or "the selection ran no check")
-    if unchecked:
-        return pytest.ExitCode.OK, f"NO RED FLAG in {run.passed} checks; {unchecked}"
+    if unchecked or run.waived:
+        clauses = [c for c in (_waived_clause(run) if run.waived else "", unchecked) if c]
+        return pytest.ExitCode.OK, f"NO RED FLAG in {run.passed} checks; {'; '.join(clauses)}"
     return pytest.ExitCode.OK, f"ALL CLEAR: {run.passed} checks clear, every selected check ran"
+
+
+def _record(run: Run, result: dict) -> None:
+    """One result per check: a failing phase (a teardown error after a pass) replaces a pass, not a failure."""
+    for i, old in enumerate(run.results):
+        if old["nodeid"] == result["nodeid"]:
+            if old["outcome"] == "passed":
+                run.results[i] = result
+            return
+    run.results.append(result)
+
+
+def containers(config: pytest.Config) -> list[str]:
+    """Every container name the profile accepts (the diagnosis matches them in messages), else the runbook's."""
+    from pms_runbook.catalogue import ROLES, RUNBOOK_NAMES
+
+    from .settings import SETTINGS
+
+    settings = config.stash.get(SETTINGS, None)
+    names = {RUNBOOK_NAMES[r] for r in ROLES}
+    if settings is not None:
+        for role in ROLES:
+            try:
+                names.update(settings.container_names(role))
+            except Exception:  # noqa: BLE001  (an incomplete profile names what it can)
+                pass
+    return sorted(names, key=len, reverse=True)
 
 
 class Verdict:
@@ -167,19 +208,30 @@ class Verdict:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         run, ids = self.run, getattr(report, "pms_redflag_ids", [])
-        if getattr(report, "pms_config_error", None):
+        result = None
+        if getattr(report, "pms_waived", None):  # a red flag a live waiver matched (plugin/waivers.py)
+            run.waived.append({"nodeid": report.nodeid, "ids": ids, "waiver": report.pms_waived})
+            result = {"outcome": "waived", "text": report.pms_waived["text"]}
+        elif getattr(report, "pms_config_error", None):
             run.config_error = run.config_error or report.pms_config_error
         elif report.failed and getattr(report, "pms_could_not_check", None):
             run.could_not_check.append({"nodeid": report.nodeid, "ids": ids, "text": report.pms_could_not_check})
+            result = {"outcome": "could_not_check", "text": report.pms_could_not_check}
         elif report.failed:
-            run.red_flags.append({"nodeid": report.nodeid, "ids": ids, "when": report.when,
-                                  "text": _crash_text(report)})
+            text = _crash_text(report)
+            run.red_flags.append({"nodeid": report.nodeid, "ids": ids, "when": report.when, "text": text})
+            result = {"outcome": "red_flag", "text": text if text.startswith("RED FLAG:") else
+                      f"{report.when} failed: {text.strip().splitlines()[0] if text.strip() else '(no message)'}"}
         elif report.passed and report.when == "call":
             run.passed += 1
             run.passed_ids.update(ids)
+            result = {"outcome": "passed", "text": ""}
         elif report.skipped:
             run.skipped += 1
             run.not_checked.append({"nodeid": report.nodeid, "ids": ids, "reason": _skip_reason(report)})
+            result = {"outcome": "not_checked", "text": _skip_reason(report)}
+        if result is not None:
+            _record(run, {"nodeid": report.nodeid, "ids": list(ids), **result})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -194,7 +246,26 @@ class Verdict:
         if hasattr(session.config, "workerinput") or session.config.option.collectonly:
             return
         if run.checks or run.could_not_check or run.config_error:
+            from pms_runbook import diagnosis
+
+            run.roots = diagnosis.diagnose(run.results, containers(session.config))
             code, run.verdict = verdict(run, session.exitstatus)
             if run.checks or code in (EXIT_COULD_NOT_CHECK, pytest.ExitCode.USAGE_ERROR):
                 session.exitstatus = code
             run.verdict += f"  [exit {int(session.exitstatus)}]"
+            run.exit_code = int(session.exitstatus)
+            self._write_verdict_json(session.config)
+
+    def _write_verdict_json(self, config: pytest.Config) -> None:
+        from . import verdict_json
+        from .reports import reports_dir
+
+        opt = config.option
+        path = getattr(opt, "verdict_json", None)
+        if not path and self.run.checks and not opt.no_reports:
+            path = str(reports_dir(config) / verdict_json.FILE)
+        if path:
+            self.run.verdict_json = verdict_json.write(Path(path), config, self.run, self.run.exit_code)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.run.started = time.time()

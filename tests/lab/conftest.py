@@ -36,9 +36,11 @@ def healed_lab(lab_state):
 class Run:
     """One run of the runbook suite in a subprocess, as the on-call engineer or CI runs it."""
 
-    def __init__(self, proc: subprocess.CompletedProcess, junit: Path):
+    def __init__(self, proc: subprocess.CompletedProcess, junit: Path, verdict: Path | None = None):
         self.returncode = proc.returncode
         self.output = proc.stdout + proc.stderr
+        # the run's reports/verdict.json (docs/verdict.schema.json): outcomes and the diagnosis, by check name
+        self.verdict = json.loads(verdict.read_text()) if verdict and verdict.exists() else None
         self.outcomes: dict[str, str] = {}
         self.messages: dict[str, str] = {}
         if junit.exists():
@@ -67,17 +69,45 @@ class Run:
     def not_passed(self) -> dict[str, str]:
         return {k: v for k, v in sorted(self.outcomes.items()) if v != "passed"}
 
+    def roots(self) -> set[str]:
+        """The names of the checks the diagnosis calls root causes."""
+        return {c["nodeid"].rsplit("::", 1)[-1] for c in self.verdict["checks"] if c.get("root_cause")}
+
+    def follows_from(self) -> dict[str, str]:
+        """{check name: name of the root cause it follows from} for every non-passing check that follows."""
+        return {c["nodeid"].rsplit("::", 1)[-1]: c["follows_from"].rsplit("::", 1)[-1]
+                for c in self.verdict["checks"] if c.get("follows_from")}
+
+
+def seed_history(path: Path) -> Path:
+    """A history whose last nightly and post-deploy gate ended now: the dead-man's switch (R1.1, R1.2) passes
+    on a lab run from a fresh reports dir (a run's own --history overrides it; tests/lab/test_alerting.py)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    path.write_text("".join(json.dumps({"type": "run", "run": f"seed-{s}", "time": now, "profile": "lab", "schedule": s,
+                                        "verdict": "all_clear", "exit_code": 0}) + "\n" for s in ("nightly", "postdeploy")))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_history(tmp_path, monkeypatch):
+    monkeypatch.setenv("PMS_HISTORY", str(seed_history(tmp_path / "history-seed.jsonl")))
+
 
 @pytest.fixture
 def run_suite(tmp_path):
     def run(*args: str, timeout: float = 300) -> Run:
         junit = tmp_path / f"junit-{len(list(tmp_path.iterdir()))}.xml"
+        seed_history(tmp_path / "history-seed.jsonl")  # after whatever the test broke or redeployed
+        verdict = tmp_path / "reports" / "verdict.json"
+        verdict.unlink(missing_ok=True)
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}",
              f"--reports-dir={tmp_path / 'reports'}", *args],
             cwd=ROOT, capture_output=True, text=True, timeout=timeout,
         )
-        return Run(proc, junit)
+        return Run(proc, junit, verdict)
 
     return run
 

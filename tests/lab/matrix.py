@@ -29,6 +29,7 @@ SMOKE = ["test_a_token_is_acquired", "test_channel_manager_accepts_the_bearer_to
 TOP5 = ["test_no_db_dns_or_network_disconnect", "test_no_container_crashes_at_startup",
         "test_api_accepts_the_gateway_token", "test_api_shows_no_schema_drift", "test_every_migration_is_applied"]
 NIGHTLY = ["test_no_sync_log_is_stale", "test_sync_failure_rate_stays_under_the_threshold"]
+RUNS = ["test_the_nightly_completed_within_its_schedule", "test_the_post_deploy_gate_ran_after_the_deploy"]  # issue 11
 # The guest-facing Quick Reference rows through the API and SQL (checks/quickref, issue 9): SQL ones first.
 QUICKREF_SQL = ["test_page_blocks_are_stored_as_arrays", "test_the_anon_amenities_policies_exist",
                 "test_the_billing_unit_constraints_accept_per_unit_night"]
@@ -50,7 +51,7 @@ EDGE_API = ["test_preflight_from_each_allowed_origin_is_allowed", "test_prefligh
 EDGE_PROXY = ["test_proxy_has_a_server_for_each_running_container[api]",
               "test_proxy_has_a_server_for_each_running_container[admin]"]
 EDGE = EDGE_TLS + EDGE_API + EDGE_PROXY
-ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + QUICKREF_API + PUBLIC_SITE + EDGE
+ALL = STEP1 + STEP2 + STEP3 + STEP4 + STEP5 + STEP6 + DEPLOY + SMOKE + TOP5 + NIGHTLY + RUNS + QUICKREF_API + PUBLIC_SITE + EDGE
 
 
 def _all(outcome: str, names: list[str]) -> dict[str, str]:
@@ -261,6 +262,62 @@ MATRIX: dict[str, dict[str, str]] = {
     },
 }
 
+# The diagnosis (pms_runbook/data/diagnosis.toml): for each fault, its root-cause checks; every other check of its
+# row follows from one of them (verdict.json's `follows_from`). A fault with no failing check has none.
+ROOTS: dict[str, set[str]] = {
+    "db-network-disconnect": {"test_pms_backend_is_on_the_supabase_network"},
+    "old-worker-running": {"test_old_worker_is_not_running_beside_v2"},
+    "worker-stopped": {"test_pms_container_is_up[pms-worker-v2]"},
+    "redis-down": {"test_redis_container_is_running"},
+    "backend-crashloop": {"test_no_container_crashes_at_startup"},
+    "admin-missing": {"test_pms_container_is_up[pms-admin]"},
+    "commit-mismatch": {"test_deployed_commit_is_the_expected_one"},
+    "schema-drift": {"test_every_migration_is_applied"},
+    "failed-batches": {"test_failed_batches_stay_under_the_threshold"},
+    "stuck-batches": {"test_recent_batches_are_not_all_stuck_running"},
+    "unexpected-status": {"test_recent_batches_hold_no_unexpected_status"},
+    "no-recent-batches": {"test_every_active_connection_synced_in_the_last_24h"},
+    "failed-batches-member-agency": {"test_failed_batches_stay_under_the_threshold"},
+    "failed-batches-other-agency": {"test_failed_batches_stay_under_the_threshold"},
+    "no-recent-batches-other-agency": {"test_every_active_connection_synced_in_the_last_24h"},
+    "connection-list-truncated": {"test_every_active_connection_is_seen_by_the_api_or_the_database"},
+    "busy-connection": {"test_failed_batches_stay_under_the_threshold"},
+    "old-sync-logs": {"test_sync_logs_are_within_the_retention_window"},
+    "jwt-secret-mismatch": {"test_api_accepts_the_gateway_token"},
+    "popups-in-frontend": {"test_frontend_has_no_browser_popups"},
+    "legacy-health-head": {"test_health_answers_200_to_head"},
+    "auth-bypass-deployed": {"test_channel_manager_refuses_a_call_without_token"},
+    "anon-key-rotated": {"test_a_token_is_acquired"},
+    "token-expired": {"test_a_token_is_acquired"},
+    "admin-commit-unset": {"test_deployed_commit_is_the_expected_one"},
+    "worker-old-commit": {"test_deployed_commit_is_the_expected_one"},
+    "rls-hides-sync-logs": {"test_sync_logs_are_within_the_retention_window"},
+    "rls-hides-connections": {"test_every_active_connection_is_seen_by_the_api_or_the_database"},
+    "healthcheck-gates-off": set(),
+    "ops-user-no-agency": {"test_api_accepts_the_gateway_token"},
+    "schema-drift-500": {"test_every_migration_is_applied"},
+    "admin-renamed-ghost": {"test_no_container_crashes_at_startup", "test_no_ghost_container_beside_a_renamed_one"},
+    "redis-decoy": {"test_redis_container_is_running"},
+    "worker-oom-loop": {"test_no_pms_container_is_restarting"},
+}
+# What the fix of a fault's root cause must name: the component observed down (names of the lab's profile).
+FIX_NAMES: dict[str, tuple[str, ...]] = {
+    "db-network-disconnect": ("pms-backend", "{supabase_network}"),
+    "old-worker-running": ("pms-worker",),
+    "worker-stopped": ("pms-worker-v2",),
+    "redis-down": ("supabase-redis",),
+    "redis-decoy": ("supabase-redis",),
+    "backend-crashloop": ("pms-backend",),
+    "admin-missing": ("pms-admin",),
+    "worker-oom-loop": ("pms-worker-v2",),
+    "admin-renamed-ghost": ("pms-admin",),
+    "no-recent-batches": ("{api_url}",),
+}
+V2_ROOTS: dict[str, set[str]] = {"db-alias-lost": {"test_pms_backend_is_on_the_supabase_network"}}
+# Two unrelated faults at once: both root causes (tests/lab/test_detection_matrix.py).
+PAIRS = [("db-network-disconnect", "old-worker-running"), ("redis-down", "admin-missing")]
+
+
 # Faults of the lab run as a v2 ("bridge") host, `pms-lab up --network-model v2`; proven by
 # tests/lab/test_network_models.py, which also proves the healthy v2 lab all clear.
 V2_MATRIX: dict[str, dict[str, str]] = {
@@ -288,6 +345,10 @@ TIMED = {"slow-ready": "ready after ~15 s: the gate passes with the default wait
 
 # Red sides that no lab fault can show, proven against a misbehaving server instead.
 PROVEN_ELSEWHERE = {
+    "test_the_nightly_completed_within_its_schedule": "a seeded history whose last nightly is 30 h old "
+                                                      "(tests/lab/test_alerting.py::test_the_dead_mans_switch)",
+    "test_the_post_deploy_gate_ran_after_the_deploy": "a seeded history whose last gate is older than the backend "
+                                                      "container (tests/lab/test_alerting.py::test_the_dead_mans_switch)",
     "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
                           "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
                           "the real one, answers 200 \"up\" whenever its process serves at all",
@@ -318,13 +379,17 @@ def render() -> str:
         "`-m \"daily or weekly or monthly or postdeploy or nightly\"` is run and every check's outcome is",
         "compared with this table. A check not named in a row passes under that fault.",
         "",
-        "| lab fault | red flag | could not check |",
-        "|---|---|---|",
+        "The root causes are the diagnosis (`pms_runbook/data/diagnosis.toml`): every other check of a row",
+        "follows from one of them in that run's `verdict.json`.",
+        "",
+        "| lab fault | root cause | red flag | could not check |",
+        "|---|---|---|---|",
     ]
     for fault, row in MATRIX.items():
         red = ", ".join(f"`{n}`" for n, o in row.items() if o == R) or "-"
         cnc = ", ".join(f"`{n}`" for n, o in row.items() if o == C) or "-"
-        lines.append(f"| `{fault}` | {red} | {cnc} |")
+        root = ", ".join(f"`{n}`" for n in sorted(ROOTS.get(fault, ()))) or "-"
+        lines.append(f"| `{fault}` | {root} | {red} | {cnc} |")
     unchecked = [(f, [n for n, o in row.items() if o == N]) for f, row in MATRIX.items()]
     lines += ["", "Checks a fault leaves NOT CHECKED (skipped with the reason; the verdict names them, never ALL CLEAR):"]
     lines += [f"- `{f}`: {', '.join(f'`{n}`' for n in names)}" for f, names in unchecked if names]

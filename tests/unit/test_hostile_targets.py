@@ -356,7 +356,8 @@ def run_suite(scenario: str, selection: str, url: str, dsn_port: int, timeouts: 
 
 SKIP_REASONS = ("no Docker access (give --docker-host ssh://user@host)", "no frontend tree for this profile",
                 "no public website URL for this profile",
-                "no edge hosts configured")  # staging sets no edge URLs: the edge checks are NOT CHECKED
+                "no edge hosts configured",  # staging sets no edge URLs: the edge checks are NOT CHECKED
+                "no completed nightly run in the history", "no completed post-deploy gate in the history")
 
 # The endpoint each check reaches first (every path misbehaves alike, so that is where it fails).
 API_VERSION, READY, HEALTH = ("GET", "/api/v1/ops/version"), ("GET", "/health/ready"), ("GET", "/health")

@@ -219,7 +219,7 @@ def test_see_line_is_appended_and_introspection_kept_out(pytester, monkeypatch):
         def test_has_see():
             assert False, message("already linked", observed=1, fix="nothing", see_also="step-9")
         """) + check("D1.6") + "def test_plain_bug():\n    assert {'a': 1} == {'a': 2}\n")
-    result = pytester.runpytest("--no-reports")
+    result = pytester.runpytest("--no-reports", "--tb=short")  # pytest's own sections: only with -v / --tb
     assert result.ret == 1
     text = result.stdout.str()
     result.stdout.fnmatch_lines([
@@ -242,10 +242,11 @@ def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester
     result = pytester.runpytest("--no-reports")
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        "*= RED FLAGS =*",
+        "*= RED FLAGS: 2 root cause(s), 0 following =*",
         "D3.1 *checks/test_step1.py::test_one_worker",
-        "*RED FLAG: more than one worker container is up",
-        "*fix: docker stop pms-worker",
+        "*ROOT CAUSE: RED FLAG: more than one worker container is up",
+        "*fix:",
+        "*    docker stop pms-worker",
         "*see: runbook/pms-operations-runbook.md#step-1",
         "D5.1 *checks/test_step1.py::test_bug",
         "*call failed: ZeroDivisionError: division by zero",
@@ -254,8 +255,13 @@ def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester
         "*could not check /health because connection refused on 127.0.0.1:9",
     ])
     verdict = result.stdout.lines[-1]
-    assert re.search(r"RED FLAG: 2 failed \(D3\.1, D5\.1\); 1 clear, 1 could not check, 0 not checked +\[exit 1\]",
-                     verdict), verdict
+    assert re.search(r"RED FLAG: 2 failed \(D3\.1, D5\.1\); 1 clear, 1 could not check, 0 not checked; "
+                     r"3 root causes, 0 following from them +\[exit 1\]", verdict), verdict
+    text = result.stdout.str()  # the ops summary alone: one copy of each red flag, no traceback
+    assert text.count("more than one worker container is up") == 1, text
+    assert "= FAILURES =" not in text and "short test summary" not in text and "Traceback" not in text, text
+    detail = pytester.runpytest("--no-reports", "-v")  # -v / --tb bring pytest's sections back
+    assert "= FAILURES =" in detail.stdout.str() and "short test summary" in detail.stdout.str()
 
 
 # ---------------------------------------------------------------- markers of a check

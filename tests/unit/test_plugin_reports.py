@@ -45,7 +45,8 @@ def test_a_run_of_checks_writes_the_default_reports(pytester):
 def test_reports_dir_no_reports_and_the_users_own_paths(pytester):
     project(pytester, GREEN)
     assert pytester.runpytest("--reports-dir", "out").ret == 0
-    assert {p.name for p in (pytester.path / "out").iterdir()} == {"report.html", "junit.xml", "allure-results"}
+    assert {p.name for p in (pytester.path / "out").iterdir()} == {"report.html", "junit.xml", "allure-results",
+                                                                 "verdict.json", "history.jsonl"}
 
     assert pytester.runpytest("--no-reports", "--reports-dir", "none").ret == 0
     assert not (pytester.path / "none").exists()

@@ -116,3 +116,24 @@ def test_run_commands_use_real_markers_and_options():
         seen[schedule] = options
     assert {"--pms-env", "--expected-commit"} <= seen["postdeploy"]
     assert "--allure-html" in seen["nightly"]
+
+
+@pytest.mark.parametrize("path", [POSTDEPLOY, NIGHTLY], ids=["postdeploy", "nightly"])
+def test_the_summary_line_is_published_and_the_history_kept_between_runs(path):
+    all_steps = steps(load(path))
+    names = [s.get("name", "") for s in all_steps]
+    (cmd,) = pytest_commands(load(path))
+    assert "--summary-line" in cmd
+    checks = next(i for i, s in enumerate(all_steps) if "pytest" in s.get("run", ""))
+    restore = all_steps[names.index("Restore the run history")]
+    save = all_steps[names.index("Keep the run history")]
+    publish = all_steps[names.index("Publish the summary line")]
+    assert names.index("Restore the run history") < checks < names.index("Publish the summary line")
+    assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
+    assert restore["with"]["path"] == save["with"]["path"] == "reports/history.jsonl"
+    # A new key per run (caches are immutable), restored by its prefix: the newest history of the environment.
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"]) and "github.run_id" in save["with"]["key"]
+    assert save["if"] == publish["if"] == "always()"
+    assert '["summary_line"]' in publish["run"] and "$GITHUB_STEP_SUMMARY" in publish["run"]
+    env = next(iter(load(path)["jobs"].values()))["env"]
+    assert {"PMS_ALERTMANAGER_URL", "PMS_PUSHGATEWAY_URL", "PMS_NOTIFY_WEBHOOK", "PMS_REPORT_URL"} <= set(env)

@@ -1,0 +1,157 @@
+"""`--fix` (the remediation plan, nothing changed) and `--fix=apply` (confirmation or --yes, elevated
+credentials, the action cap, a re-check after each action): pms_runbook/remedies, data/remedies.toml.
+
+The elevated credentials are read after the last check has run, and never while one runs: a check that
+starts after they were read is stopped (`pytest_runtest_setup`), so no read-only check can see them."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from .state import Run
+
+DEFAULT_MAX_ACTIONS = 3
+CAP_VARIABLE = "PMS_FIX_MAX_ACTIONS"
+
+
+def max_actions(config: pytest.Config) -> int:
+    given = config.option.fix_max_actions
+    if given is None:
+        given = os.environ.get(CAP_VARIABLE, DEFAULT_MAX_ACTIONS)
+    return max(0, int(given))
+
+
+class Remediation:
+    def __init__(self, run: Run, mode: str):
+        self.run, self.mode = run, mode
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        from pms_runbook.remedies import credentials
+
+        if credentials.LOADED:  # never: they are read at the end of the session
+            raise RuntimeError("the elevated credentials of --fix were read before a check ran")
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # after the terminal summary (inside), before the verdict line
+    def pytest_sessionfinish(self, session: pytest.Session):
+        result = yield
+        if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+            return result
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        try:
+            self._remediate(session.config, tr)
+        except Exception as exc:  # noqa: BLE001  (remediation never hides the verdict of the checks)
+            if tr is not None:
+                tr.write_line(f"REMEDIATION stopped: {type(exc).__name__}: {exc}", red=True)
+        return result
+
+    def _names(self, config: pytest.Config) -> dict[str, str]:
+        from pms_runbook.catalogue import RUNBOOK_NAMES, profile_names
+
+        from .settings import SETTINGS
+
+        settings = config.stash.get(SETTINGS, None)
+        return {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
+
+    def _remediate(self, config: pytest.Config, tr: Any) -> None:
+        from pms_runbook import remedies
+        from pms_runbook.remedies import audit, credentials
+
+        from .reports import reports_dir
+        from .selection import recheck
+        from .settings import SETTINGS
+
+        names, run = self._names(config), self.run
+        items = remedies.plan(run.results, run.roots, names)
+        log = reports_dir(config) / audit.FILE
+        write = (lambda line, **kw: tr.write_line(line, **kw)) if tr is not None else (lambda line, **kw: None)
+        dry = self.mode != "apply"
+        if tr is not None:
+            tr.write_sep("=", "REMEDIATION PLAN" + (" (dry run: nothing is changed)" if dry else ""), bold=True)
+        if not items:
+            write("no root cause: nothing to remedy")
+            return
+        profile = getattr(config.stash.get(SETTINGS, None), "profile", None) or "lab"
+        elevated = credentials.load(profile, lab_status=lambda: config.hook.pytest_pms_lab_status(config=config))
+        client = None
+        if any(i.remedy for i in items):
+            try:
+                client = elevated.docker()
+            except Exception as exc:  # noqa: BLE001
+                write(f"preconditions not checked: {exc}", yellow=True)
+        for n, item in enumerate(items, 1):
+            self._print_item(write, n, item, client, names, remedies)
+        audit.append(log, "plan", mode=self.mode, elevated=elevated.source,
+                     items=[{"remedy": i.remedy_name, "root": i.root["nodeid"], "following": len(i.following),
+                             "status": i.status, "what": (i.remedy or {}).get("what", ""), "human": i.human,
+                             "preconditions": i.preconditions} for i in items])
+        actionable = [i for i in items if i.remedy]
+        if dry or not actionable:
+            write(f"{len(actionable)} remedy(ies) planned, none applied" + (": run again with --fix=apply"
+                                                                           if dry and actionable else ""))
+            return
+        if not self._confirmed(config, len(actionable), write):
+            audit.append(log, "declined", result="not confirmed")
+            return
+
+        def again(nodeids: list[str], bound: float) -> dict | None:
+            return recheck(config, nodeids, bound, tr)
+
+        remedies.apply(items, elevated, names, cap=max_actions(config), recheck=again,
+                       audit=lambda kind, **kw: audit.append(log, kind, **kw))
+        if tr is not None:
+            tr.write_sep("=", "REMEDIATION RESULT", bold=True)
+        for item in actionable:
+            ok = item.status.endswith("gone")
+            write(f"{item.remedy_name}: {item.status}" + (f" ({item.detail})" if item.detail else ""),
+                  green=ok, red=not ok)
+        write(f"audit log: {log}")
+
+    @staticmethod
+    def _print_item(write, n: int, item, client, names, remedies) -> None:
+        root = item.root
+        head = f"{n}. {', '.join(root['ids']) or '-'} {root['nodeid']}" + \
+            (f"  (+{len(item.following)} following from it)" if item.following else "")
+        write(head, bold=True)
+        if item.remedy is None:
+            from pms_runbook.redflag import fix_lines
+
+            write("   needs a human (never applied by --fix): " + ("the fix:" if item.human else ""))
+            for line in fix_lines(item.human):
+                write(f"       {line.strip()}")
+            return
+        r = item.remedy
+        write(f"   remedy {item.remedy_name}: {r['what']}")
+        if client is not None:
+            holds = remedies.check_preconditions(item, client, names)
+            for p in item.preconditions:
+                write(f"   precondition {p['precondition']}: {'holds' if p['holds'] else 'DOES NOT HOLD'} ({p['seen']})",
+                      red=not p["holds"])
+            if not holds:
+                write("   it would be refused", red=True)
+        else:
+            write(f"   preconditions: {', '.join(r.get('preconditions', [])) or 'none'} (checked before applying)")
+        write(f"   undo: {r.get('undo', '-')}; cannot undo: {r.get('cannot_undo', '-')}")
+
+    @staticmethod
+    def _confirmed(config: pytest.Config, count: int, write) -> bool:
+        if config.option.yes:
+            return True
+        if not sys.stdin.isatty():
+            write("not applied: no terminal to confirm on; give --yes to apply without asking", red=True)
+            return False
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else _nothing():
+            answer = input(f"apply {count} remedy(ies) with the elevated credentials? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
