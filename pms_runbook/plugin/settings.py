@@ -53,7 +53,7 @@ def _use_profile(settings: pms_config.Settings) -> None:
     except Exception:  # noqa: BLE001  (an incomplete profile: the runbook's names stay)
         names = {}
     catalogue.use_profile({**names, "api_url": (settings.api_url or "").rstrip("/"),
-                           "admin_url": (settings.admin_url or "").rstrip("/")})
+                           "admin_url": (settings.admin_url or "").rstrip("/"), "admin_email": settings.admin_email})
 
 
 class DeprecatedSettingName(pytest.PytestWarning):

@@ -12,6 +12,8 @@ from pms_runbook.resources.tenants import COVERAGE_PROPERTY
 from .state import Run
 from .verdict import blind_spots, not_checked_by_reason
 
+OBSERVED_LINES = 12  # of a root cause's observed text in the terminal; all of it is in the reports
+
 
 class TerminalSummary:
     """On the controller only (workers have no terminal of their own)."""
@@ -78,8 +80,11 @@ class TerminalSummary:
                 tr.write_line(f"         ROOT CAUSE: RED FLAG: {parts['words']}", red=True)
                 if parts["observed"]:
                     obs = parts["observed"].splitlines()
-                    tr.write_line(f"         observed: {obs[0]}" + (f"  (+{len(obs) - 1} lines in the report)"
-                                                                     if len(obs) > 1 else ""))
+                    tr.write_line(f"         observed: {obs[0]}")
+                    for line in obs[1:OBSERVED_LINES]:
+                        tr.write_line(f"             {line}")
+                    if len(obs) > OBSERVED_LINES:
+                        tr.write_line(f"             (+{len(obs) - OBSERVED_LINES} more lines in the report)")
                 lines = fix_lines(parts["fix"])
                 if lines[0].startswith("    "):
                     lines.insert(0, "")

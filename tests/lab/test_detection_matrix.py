@@ -71,7 +71,7 @@ def assert_diagnosis(run, expected: dict[str, str], roots: set[str]) -> None:
     assert set(follows.values()) <= roots, follows
 
 
-PLACEHOLDER = re.compile(r"\$CID|\.\.\./|\.\.\.\s|<(old|agency|agency uuid|name)>|\{[a-z_]+\}|\$PMS_API_URL|\$PMS_ADMIN_URL")
+PLACEHOLDER = re.compile(r"\$CID|\.\.\./|\.\.\.\s|<(old|agency|ops user id|name)>|\{[a-z_]+\}|\$PMS_API_URL|\$PMS_ADMIN_URL")
 
 
 def assert_fixes(run, fault: str, lab_state) -> None:

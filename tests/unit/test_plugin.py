@@ -330,7 +330,8 @@ def test_a_check_without_a_severity_marker_takes_its_red_flags(pytester):
     import json
 
     (res,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
-    assert res["name"] == "test_backend" and {"name": "severity", "value": "blocker"} in res["labels"]
+    assert res["name"] == "D1.1: pms-backend missing or not Up"  # titled with the red flag's words
+    assert {"name": "severity", "value": "blocker"} in res["labels"]
 
 
 # ---------------------------------------------------------------- red-flag coverage
