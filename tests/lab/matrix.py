@@ -66,7 +66,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         **_all(C, STEP4),
         "test_api_accepts_the_gateway_token": C, "test_api_shows_no_schema_drift": C,
-        **_all(C, QUICKREF_TOKEN + QUICKREF_PUBLIC),
+        **_all(C, QUICKREF_TOKEN + QUICKREF_PUBLIC + PUBLIC_PROXY),
     },
     "old-worker-running": {
         "test_old_worker_is_not_running_beside_v2": R, "test_at_most_one_worker_container_is_up": R,
@@ -223,6 +223,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "amenities-anon-grant-revoked": {
         "test_the_public_filter_offers_the_amenities_of_public_properties": R,
         "test_every_public_property_is_on_the_public_site": C,
+        # the public API itself answers 500 (its queries read amenities as anon): not the proxy's fault
+        "test_public_api_is_proxied_same_origin[properties]": C,
     },
     "per-unit-night-migration-reverted": {
         "test_the_billing_unit_constraints_accept_per_unit_night": R, "test_every_migration_is_applied": R,
@@ -232,6 +234,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "public-property-not-public": {"test_every_public_property_is_on_the_public_site": R},
     "public-domain-missing": {
         "test_the_public_host_resolves_to_its_agency": R, "test_the_public_home_page_has_its_blocks": C,
+        **_all(C, PUBLIC_PROXY),  # the API answers the site's host with nothing to proxy either
     },
     "worker-oom-loop": {
         "test_pms_container_is_up[pms-worker-v2]": R, "test_no_pms_container_is_restarting": R,
@@ -250,7 +253,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "edge-host-blocked": {"test_public_host_is_allowed": R},
     "edge-backend-unhealthy": {
         "test_proxy_has_a_server_for_each_running_container[api]": R,
-        **_all(C, EDGE_API),
+        **_all(C, EDGE_API + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC + PUBLIC_SITE),
         # The backend hangs: the direct port takes connections and never answers.
         "test_deployed_commit_is_the_expected_one": C, **_all(C, STEP2 + STEP4),
         "test_celery_reports_exactly_one_worker": C,
@@ -299,6 +302,28 @@ ROOTS: dict[str, set[str]] = {
     "admin-renamed-ghost": {"test_no_container_crashes_at_startup", "test_no_ghost_container_beside_a_renamed_one"},
     "redis-decoy": {"test_redis_container_is_running"},
     "worker-oom-loop": {"test_no_pms_container_is_restarting"},
+    # the guest-facing half (issue 9)
+    "public-site-no-api-base": set(PUBLIC_PROXY),
+    "unterkuenfte-cached-404": {"test_unterkuenfte_is_not_a_cached_404"},
+    "booking-status-literal-old": {"test_the_api_describes_the_new_booking_statuses"},
+    "website-blocks-double-encoded": {"test_page_blocks_are_stored_as_arrays"},
+    "website-blocks-object": {"test_page_blocks_are_stored_as_arrays"},
+    "public-pages-no-json-codec": {"test_the_public_home_page_has_its_blocks"},
+    "amenities-anon-policy-missing": {"test_the_anon_amenities_policies_exist"},
+    "amenities-anon-grant-revoked": {"test_every_public_property_is_on_the_public_site",
+                                     "test_the_public_filter_offers_the_amenities_of_public_properties"},
+    "per-unit-night-migration-reverted": {"test_every_migration_is_applied"},
+    "billing-unit-literal-old": {"test_the_api_offers_per_unit_night"},
+    "public-property-inactive": {"test_every_public_property_is_on_the_public_site"},
+    "public-property-not-public": {"test_every_public_property_is_on_the_public_site"},
+    "public-domain-missing": {"test_the_public_host_resolves_to_its_agency"},
+    # the edge (issue 12)
+    "edge-default-cert": {"test_host_presents_its_own_certificate[api]"},
+    "edge-cert-expiring": {"test_certificate_is_valid_long_enough_with_its_chain[admin]"},
+    "edge-cors-headers-override": {"test_preflight_from_each_allowed_origin_is_allowed"},
+    "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed"},
+    "edge-host-blocked": {"test_public_host_is_allowed"},
+    "edge-backend-unhealthy": {"test_proxy_has_a_server_for_each_running_container[api]"},
 }
 # What the fix of a fault's root cause must name: the component observed down (names of the lab's profile).
 FIX_NAMES: dict[str, tuple[str, ...]] = {
@@ -327,7 +352,7 @@ V2_MATRIX: dict[str, dict[str, str]] = {
         "test_ready_within_the_wait": R, "test_no_db_dns_or_network_disconnect": R,
         "test_channel_manager_accepts_the_bearer_token_alone": R,
         "test_api_accepts_the_gateway_token": C, "test_api_shows_no_schema_drift": C,
-        **_all(C, STEP4),
+        **_all(C, STEP4 + QUICKREF_TOKEN + QUICKREF_PUBLIC + PUBLIC_PROXY),
     },
 }
 
@@ -352,6 +377,9 @@ PROVEN_ELSEWHERE = {
     "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
                           "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
                           "the real one, answers 200 \"up\" whenever its process serves at all",
+    "test_middleware_lets_only_the_public_api_through": "a site whose middleware lets /api/v1/website/* through, "
+                                                        "and one that answers OPTIONS "
+                                                        "(tests/unit/test_public_site_middleware.py)",
     **{f"test_host_presents_its_own_certificate[{h}]": "the check of [api] (edge-default-cert) for another host"
        for h in ("admin", "site")},
     **{f"test_certificate_is_valid_long_enough_with_its_chain[{h}]": "the check of [admin] (edge-cert-expiring) for "
