@@ -12,7 +12,7 @@ from tests.lab.matrix import V2_MATRIX, R
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-SELECTION = ["-m", "daily or weekly or monthly or postdeploy or nightly"]
+SELECTION = ["-m", "(daily or weekly or monthly or postdeploy or nightly) and not browser"]  # the walk: test_browser_walk
 
 
 @pytest.fixture(scope="module")
