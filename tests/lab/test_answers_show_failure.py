@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lab.matrix import STEP4
+from tests.lab.matrix import MATRIX, STEP4
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -35,7 +35,9 @@ def test_daily_is_red_when_the_api_answer_shows_the_failure(fault, healed_lab, r
     flag_id, shown = DAILY[fault]
     assert run.returncode == 1, run.output[-4000:]
     assert "RED FLAG" in _verdict(run) and "NOT VERIFIED" not in _verdict(run), _verdict(run)
-    assert run.not_passed() == {name: "red flag" for name in STEP4}, run.output[-4000:]
+    # Every Step 4 check shows it (the quickref checks that read the API with the token too: the matrix has them).
+    assert {n: o for n, o in run.not_passed().items() if n in STEP4} == {name: "red flag" for name in STEP4}, \
+        run.output[-4000:]
     for name in STEP4:
         message = run.messages[name]
         assert f"({flag_id})" in message and shown in message and "fix:" in message, message
@@ -47,7 +49,9 @@ def test_postdeploy_names_a_missing_admin(healed_lab, run_suite):
     faults.inject(healed_lab, "admin-missing")
     run = run_suite("-m", "postdeploy", "--expected-commit", healed_lab.commit)
     assert run.returncode == 1, run.output[-4000:]
-    assert run.not_passed() == {"test_admin_runs_the_expected_commit": "red flag"}, run.output[-4000:]
+    assert run.not_passed()["test_admin_runs_the_expected_commit"] == "red flag", run.output[-4000:]
+    # nothing else but what the matrix's row says a missing admin takes (e.g. the admin host's HSTS, unanswered)
+    assert set(run.not_passed()) <= set(MATRIX["admin-missing"]), run.output[-4000:]
     message = run.messages["test_admin_runs_the_expected_commit"]
     assert "pms-admin is missing or not Up" in message and "missing from docker ps -a" in message, message
 

@@ -13,6 +13,7 @@ from tests.lab.matrix import (
     MATRIX,
     PAIRS,
     PROVEN_ELSEWHERE,
+    RACY,
     ROOTS,
     TIMED,
     V2_MATRIX,
@@ -45,7 +46,14 @@ def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
 
     faults.inject(healed_lab, fault)
     run = run_suite(*_args(healed_lab))
-    expected = MATRIX[fault]
+    expected = dict(MATRIX[fault])
+    for name, allowed in RACY.get(fault, {}).items():
+        seen = run.not_passed().get(name, "passed")
+        assert seen in allowed, (name, seen, run.output[-3000:])
+        if seen == "passed":
+            expected.pop(name, None)
+        else:
+            expected[name] = seen
     assert run.not_passed() == dict(sorted(expected.items())), run.output[-6000:]
     for name, outcome in expected.items():
         message = run.messages[name]
