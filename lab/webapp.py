@@ -145,10 +145,10 @@ def deploy(state: LabState, role: str, key: str, *, reset: bool = False) -> None
 
 def redeploy_if_changed(c, state: LabState, role: str, key: str, spec: str) -> None:
     """Before `up` (re)creates a frontend container whose spec changed: a fresh copy of its build."""
-    from lab.containers import find
     from lab.topology import LABEL
 
-    existing = find(c, NAMES[role])
+    # not lab.containers.find: lab.containers imports this module
+    existing = next(iter(c.containers.list(all=True, filters={"name": f"^{NAMES[role]}$"})), None)
     if existing is None or existing.labels.get(f"{LABEL}.spec") != spec:
         deploy(state, role, key, reset=True)
 
