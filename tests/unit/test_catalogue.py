@@ -2,8 +2,6 @@
 the checks speak only through it."""
 from __future__ import annotations
 
-from pms_runbook.redflag import DOCS
-
 import ast
 import re
 import tomllib
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pms_runbook import catalogue, config
-from pms_runbook.redflag import RedFlagAnswer, red_flag
+from pms_runbook.redflag import DOCS, RedFlagAnswer, red_flag
 
 ROOT = Path(__file__).resolve().parents[2]
 CAT = catalogue.load()

@@ -5,8 +5,6 @@ in-process where it can, in a subprocess for xdist.
 """
 from __future__ import annotations
 
-from pms_runbook.redflag import DOCS
-
 import base64
 import re
 import textwrap
@@ -15,6 +13,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from pms_runbook.redflag import DOCS
 
 pytest_plugins = ["pytester"]
 

@@ -64,7 +64,8 @@ def test_every_runbook_link_resolves_to_a_page_and_heading_of_the_pms_docs():
 
 def test_links_have_one_style_and_follow_the_profiles_base():
     try:
-        assert redflag.see("step-3-worker-singleton-enforcement") == f"{redflag.DOCS}runbook.md#step-3-worker-singleton-enforcement"
+        step3 = "step-3-worker-singleton-enforcement"
+        assert redflag.see(step3) == f"{redflag.DOCS}runbook.md#{step3}"
         assert redflag.see("runbook/02-database.md#schema-drift") == redflag.see("02-database.md#schema-drift")
         assert redflag.see("pms-operations-runbook.md#step-1") == redflag.see("step-1")
         redflag.set_base("https://docs.example.internal/pms/ops")
