@@ -99,6 +99,16 @@ def wait_healthy(state: LabState, timeout: float = 90) -> None:
     wait_until(lambda: healthy(state), timeout, what="/health/ready 200 with exactly one worker")
 
 
+def settle_edge(state: LabState, timeout: float = 10) -> None:
+    """After a fault is in place: until the proxy has taken back every container that serves by itself (a
+    redeploy is done when it is served), never waiting on one the fault left down."""
+    from lab import edge
+
+    deadline = time.monotonic() + timeout
+    while edge.out_of_rotation(state) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def wait_edge(state: LabState, timeout: float = 30) -> None:
     """Until coolify-proxy serves every host again (the suite goes through it): a recreated backend is out of
     rotation until the proxy's next health check passes."""

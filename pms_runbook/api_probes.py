@@ -6,6 +6,7 @@ The functions here return what the host answered (data); the checks judge it.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,10 +179,15 @@ def admin_seen_in_docker(failure: CouldNotCheck, containers, name: str) -> Admin
     return AdminCommit(None, None, missing and f"{missing}; {failure.what}: {failure.because}", failure)
 
 
+NO_SERVER = re.compile(r"no available server|no upstreams available|404 page not found", re.IGNORECASE)
+
+
 def admin_seen_over_http(failure: CouldNotCheck, pms: PmsApi) -> AdminCommit:
-    """No version answer and no Docker: the admin host refusing connections while the API answers is the admin
-    missing; anything else is the failure itself."""
-    if "Connection refused" in failure.because:
+    """No version answer and no Docker: the admin host refusing connections, or the proxy in front of it having
+    no server for it (Traefik's 503 "no available server" or 404 "404 page not found" for a host without a router,
+    Caddy's "no upstreams available"), while the API answers, is the admin missing; anything else is the failure
+    itself."""
+    if "Connection refused" in failure.because or NO_SERVER.search(failure.because):
         try:
             api = pms.target.get("/health")
         except CouldNotCheck:

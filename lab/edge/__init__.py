@@ -105,3 +105,28 @@ def serving(state) -> bool:
             if r.status_code != 200:
                 return False
     return True
+
+
+def out_of_rotation(state) -> list[str]:
+    """The hosts whose container answers on its own port while the proxy still has no server for it (its
+    health check has not yet taken a redeployed upstream back): a deploy that has not settled at the edge."""
+    import httpx
+
+    from lab.topology import EDGE_ROUTES
+
+    direct = {"api": (state.api_url, "/health"), "admin": (state.admin_url, "/api/ops/version"),
+              "fewo": (state.public_url, "/robots.txt")}
+    waiting = []
+    with httpx.Client(verify=False, timeout=2) as client:  # only whether the proxy has a server, not its certificate
+        for host in EDGE_ROUTES:
+            base, path = direct[host.split(".")[0]]
+            try:
+                if client.get(f"{base}{path}").status_code != 200:
+                    continue  # the container itself does not serve: nothing for the proxy to take back
+                r = client.get(f"https://127.0.0.1:{state.ports.edge_https}{path}", headers={"Host": host},
+                               extensions={"sni_hostname": host})
+            except httpx.HTTPError:
+                continue
+            if r.status_code in (502, 503) and b"upstream" in r.content:
+                waiting.append(host)
+    return waiting

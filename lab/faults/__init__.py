@@ -16,6 +16,7 @@ FAULTS: dict[str, Fault] = {cls.name: cls() for area in AREAS for cls in area.FA
 
 def inject(state: LabState, name: str) -> None:
     FAULTS[name].inject(state)
+    stack.settle_edge(state)  # a redeployed service is back in the proxy's rotation, as after a real deploy
     if name not in state.faults:
         state.faults.append(name)
         state.save()

@@ -397,9 +397,6 @@ PROVEN_ELSEWHERE = {
                                                       "(tests/lab/test_alerting.py::test_the_dead_mans_switch)",
     "test_the_post_deploy_gate_ran_after_the_deploy": "a seeded history whose last gate is older than the backend "
                                                       "container (tests/lab/test_alerting.py::test_the_dead_mans_switch)",
-    "test_health_is_200": "GET /health answering an HTML 500 page (tests/unit/test_hostile_targets.py), or 200 "
-                          "with a body saying down (tests/unit/test_failure_answers.py): the lab's backend, like "
-                          "the real one, answers 200 \"up\" whenever its process serves at all",
     "test_middleware_lets_only_the_public_api_through": "a site whose middleware lets /api/v1/website/* through, "
                                                         "and one that answers OPTIONS "
                                                         "(tests/unit/test_public_site_middleware.py)",

@@ -126,3 +126,32 @@ def test_probes_go_out_in_the_specs_order_so_a_need_on_an_earlier_probe_does_not
         assert all(thread.startswith("probe") for thread in ran_in.values()), ran_in
     finally:
         probes.close()
+
+
+@pytest.mark.parametrize("because", [
+    "the connection failed: [Errno 111] Connection refused",
+    "it answered 503 (service unavailable): no available server",  # Traefik: the container unhealthy or gone
+    "it answered 503 (service unavailable): 503 Service Unavailable: no upstreams available",  # Caddy
+    "it answered 404: 404 page not found",  # Traefik: no router left for the host
+])
+def test_an_admin_gone_from_behind_its_proxy_is_seen_missing_while_the_api_answers(because):
+    from types import SimpleNamespace
+
+    from pms_runbook.api_probes import admin_seen_over_http
+    from pms_runbook.redflag import CouldNotCheck
+
+    api = SimpleNamespace(get=lambda path: SimpleNamespace(status=200, endpoint=f"GET https://api.x{path}"))
+    seen = admin_seen_over_http(CouldNotCheck("GET https://admin.x/api/ops/version", because), SimpleNamespace(target=api))
+    assert seen.missing and "the API answers GET https://api.x/health 200" in seen.missing
+
+
+def test_an_admin_answering_an_error_of_its_own_is_not_called_missing():
+    from types import SimpleNamespace
+
+    from pms_runbook.api_probes import admin_seen_over_http
+    from pms_runbook.redflag import CouldNotCheck
+
+    api = SimpleNamespace(get=lambda path: SimpleNamespace(status=200, endpoint=f"GET https://api.x{path}"))
+    seen = admin_seen_over_http(CouldNotCheck("GET https://admin.x/api/ops/version", "it answered 500: Internal"),
+                                SimpleNamespace(target=api))
+    assert seen.missing is None and seen.failure is not None
