@@ -31,9 +31,9 @@ def schedule_of(config: pytest.Config) -> str:
 
 
 def profile_of(config: pytest.Config) -> str | None:
-    from .settings import SETTINGS
+    from .settings import run_settings
 
-    settings = config.stash.get(SETTINGS, None)
+    settings = run_settings(config)
     return getattr(settings, "profile", None) or getattr(config.option, "pms_env", None)
 
 

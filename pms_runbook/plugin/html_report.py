@@ -111,9 +111,9 @@ class HtmlDiagnosis:
             data[:] = [f'<div class="log">{_e(text)}</div>']
 
     def write(self, path: Path) -> None:
-        from .settings import SETTINGS
+        from .settings import run_settings
 
-        settings = self.config.stash.get(SETTINGS, None)
+        settings = run_settings(self.config)
         from .verdict_json import _url
 
         insert(path, block(self.run, getattr(settings, "profile", None), _url(getattr(settings, "api_url", None)),

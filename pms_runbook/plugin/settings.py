@@ -44,6 +44,17 @@ def settings_for(config: pytest.Config, strict: bool = True) -> pms_config.Setti
     return settings
 
 
+def run_settings(config: pytest.Config) -> pms_config.Settings | None:
+    """The run's settings for what reports it at the end: resolved by the gate, or (under xdist the controller
+    collects nothing) resolved here, not strictly; None when they do not resolve at all."""
+    if SETTINGS in config.stash:
+        return config.stash[SETTINGS]
+    try:
+        return settings_for(config, strict=False)
+    except Exception:  # noqa: BLE001  (the run said why; the reports still are written)
+        return None
+
+
 def _use_profile(settings: pms_config.Settings) -> None:
     """The profile's names and URLs for every fix the catalogue writes in this process (a worker's too)."""
     from pms_runbook import catalogue, redflag

@@ -151,9 +151,9 @@ def containers(config: pytest.Config) -> list[str]:
     """Every container name the profile accepts (the diagnosis matches them in messages), else the runbook's."""
     from pms_runbook.catalogue import ROLES, RUNBOOK_NAMES
 
-    from .settings import SETTINGS
+    from .settings import run_settings
 
-    settings = config.stash.get(SETTINGS, None)
+    settings = run_settings(config)
     names = {RUNBOOK_NAMES[r] for r in ROLES}
     if settings is not None:
         for role in ROLES:

@@ -91,9 +91,9 @@ def _check(run: Run, result: dict) -> dict[str, Any]:
 
 
 def document(config: pytest.Config, run: Run, exit_code: int) -> dict[str, Any]:
-    from .settings import SETTINGS
+    from .settings import SETTINGS, run_settings
 
-    settings = config.stash.get(SETTINGS, None)
+    settings = run_settings(config) if run.results else config.stash.get(SETTINGS, None)
     opt = config.option
     checks = [_check(run, r) for r in run.results]
     n_roots, n_following = run.root_counts()

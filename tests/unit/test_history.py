@@ -39,10 +39,10 @@ def seed(path, outcomes: list[str], nodeid: str = NODE, schedule: str = "nightly
         when = t(24 * (len(outcomes) - i))
         times.append(when)
         run = f"r{i}"
-        lines.append({"type": "run", "run": run, "time": when, "profile": None, "schedule": schedule,
+        lines.append({"type": "run", "run": run, "time": when, "profile": "lab", "schedule": schedule,
                       "verdict": "red_flag" if outcome == "red_flag" else "all_clear",
                       "exit_code": 1 if outcome == "red_flag" else 0})
-        lines.append({"type": "check", "run": run, "time": when, "profile": None, "schedule": schedule,
+        lines.append({"type": "check", "run": run, "time": when, "profile": "lab", "schedule": schedule,
                       "nodeid": nodeid, "ids": ["D4.2"], "outcome": outcome})
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     return times
@@ -184,3 +184,16 @@ def test_the_allure_single_file_shows_a_trend_after_three_runs(pytester):
     for name in past:
         entry = json.loads(base64.b64decode(embedded[name]))
         assert {t["status"] for t in entry["testResults"].values()} == {"passed", "failed"}
+
+
+def test_a_run_under_xdist_records_the_profile_and_targets_of_a_serial_one(pytester):
+    """Under -n 2 the controller collects nothing; its reports still name the run's profile and targets, so the
+    history of a profile does not split by how the run was parallelised."""
+    project(pytester, RED)
+    docs = []
+    for extra in ([], ["-n", "2"]):
+        pytester.runpytest("--no-reports", "--no-history", "--verdict-json=v.json", "-p", "xdist", *extra)
+        docs.append(json.loads((pytester.path / "v.json").read_text())["run"])
+    serial, parallel = docs
+    assert parallel["profile"] == serial["profile"] == "lab"
+    assert parallel["targets"] == serial["targets"]
