@@ -54,7 +54,10 @@ class Remediation:
         from .settings import SETTINGS
 
         settings = config.stash.get(SETTINGS, None)
-        return {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
+        names = {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
+        if getattr(settings, "api_url", None):
+            names["api_url"] = settings.api_url
+        return names
 
     def _remediate(self, config: pytest.Config, tr: Any) -> None:
         from pms_runbook import remedies
@@ -74,20 +77,24 @@ class Remediation:
         if not items:
             write("no root cause: nothing to remedy")
             return
-        profile = getattr(config.stash.get(SETTINGS, None), "profile", None) or "lab"
+        settings = config.stash.get(SETTINGS, None)
+        profile = getattr(settings, "profile", None) or "lab"
         elevated = credentials.load(profile, lab_status=lambda: config.hook.pytest_pms_lab_status(config=config))
-        client = None
-        if any(i.remedy for i in items):
+        ctx = remedies.Context(elevated, names, settings)
+        docker_error = None
+        if any(i.remedy and i.remedy["action"] in remedies.DOCKER_ACTIONS for i in items):
             try:
-                client = elevated.docker()
+                ctx.docker()
             except Exception as exc:  # noqa: BLE001
-                write(f"preconditions not checked: {exc}", yellow=True)
+                docker_error = exc
+                write(f"Docker preconditions not checked: {exc}", yellow=True)
         for n, item in enumerate(items, 1):
-            self._print_item(write, n, item, client, names, remedies)
+            self._print_item(write, n, item, ctx, docker_error, remedies)
         audit.append(log, "plan", mode=self.mode, elevated=elevated.source,
                      items=[{"remedy": i.remedy_name, "root": i.root["nodeid"], "following": len(i.following),
                              "status": i.status, "what": (i.remedy or {}).get("what", ""), "human": i.human,
-                             "preconditions": i.preconditions} for i in items])
+                             "preconditions": i.preconditions, "values": i.values, "preview": i.preview}
+                            for i in items])
         actionable = [i for i in items if i.remedy]
         if dry or not actionable:
             write(f"{len(actionable)} remedy(ies) planned, none applied" + (": run again with --fix=apply"
@@ -100,7 +107,7 @@ class Remediation:
         def again(nodeids: list[str], bound: float) -> dict | None:
             return recheck(config, nodeids, bound, tr)
 
-        remedies.apply(items, elevated, names, cap=max_actions(config), recheck=again,
+        remedies.apply(items, ctx, cap=max_actions(config), recheck=again,
                        audit=lambda kind, **kw: audit.append(log, kind, **kw))
         if tr is not None:
             tr.write_sep("=", "REMEDIATION RESULT", bold=True)
@@ -111,7 +118,7 @@ class Remediation:
         write(f"audit log: {log}")
 
     @staticmethod
-    def _print_item(write, n: int, item, client, names, remedies) -> None:
+    def _print_item(write, n: int, item, ctx, docker_error, remedies) -> None:
         root = item.root
         head = f"{n}. {', '.join(root['ids']) or '-'} {root['nodeid']}" + \
             (f"  (+{len(item.following)} following from it)" if item.following else "")
@@ -125,8 +132,17 @@ class Remediation:
             return
         r = item.remedy
         write(f"   remedy {item.remedy_name}: {r['what']}")
-        if client is not None:
-            holds = remedies.check_preconditions(item, client, names)
+        if r["action"] in remedies.API_ACTIONS:
+            from pms_runbook.remedies.api_actions import SYNC_PATH, connections
+
+            base = getattr(ctx.settings, "api_url", None) or ""
+            for c in connections(item.values):
+                write(f"   POST {base}{SYNC_PATH.format(cid=c['cid'])}  x-agency-id: {c['agency'] or '-'}")
+        else:
+            for v in item.values:
+                write("   observed: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))
+        if docker_error is None or r["action"] not in remedies.DOCKER_ACTIONS:
+            holds = remedies.check_preconditions(item, ctx)
             for p in item.preconditions:
                 write(f"   precondition {p['precondition']}: {'holds' if p['holds'] else 'DOES NOT HOLD'} ({p['seen']})",
                       red=not p["holds"])
@@ -134,6 +150,8 @@ class Remediation:
                 write("   it would be refused", red=True)
         else:
             write(f"   preconditions: {', '.join(r.get('preconditions', [])) or 'none'} (checked before applying)")
+        if item.preview is not None:
+            write("   preview: " + ", ".join(f"{k} {v}" for k, v in item.preview.items()))
         write(f"   undo: {r.get('undo', '-')}; cannot undo: {r.get('cannot_undo', '-')}")
 
     @staticmethod
