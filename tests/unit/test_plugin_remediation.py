@@ -312,3 +312,33 @@ def test_a_sql_remedy_with_nothing_to_change_is_refused(monkeypatch):
     remedies.apply([item], remedies.Context(_Elevated(), {}, _Settings), cap=3, recheck=lambda *a: None,
                    audit=lambda kind, **kw: audit.append(kind))
     assert item.status == "refused" and "0 row(s) to change" in item.detail and audit == ["refused"]
+
+
+# ----------------------------------------------------------------- --recheck, without a lab
+
+RECHECKED = """\
+def test_commit():
+    from pathlib import Path
+    seen = Path(__file__).parent / "runs"
+    runs = int(seen.read_text()) if seen.exists() else 0
+    seen.write_text(str(runs + 1))
+    assert runs >= {heals_after}, message("SOURCE_COMMIT does not match", observed=f"run {{runs}}", fix="redeploy")
+"""
+
+
+def test_recheck_ends_green_when_the_failing_check_passes_again(pytester):
+    project(pytester, check("D1.6") + RECHECKED.format(heals_after=2))
+    result = pytester.runpytest_subprocess("--recheck", "60", timeout=180)
+    text = result.stdout.str()
+    assert result.ret == 0, text
+    assert "RECHECK: 1 failing check(s), for up to 60 s" in text and "RECHECK 2: ALL CLEAR" in text, text
+    assert "(after --recheck)  [exit 0]" in text
+
+
+def test_recheck_ends_red_with_its_bound_named_when_it_runs_out(pytester):
+    project(pytester, check("D1.6") + RECHECKED.format(heals_after=10**6))
+    result = pytester.runpytest_subprocess("--recheck", "1", timeout=180)
+    text = result.stdout.str()
+    assert result.ret == 1, text
+    assert "RECHECK: 1 failing check(s), for up to 1 s" in text and "RECHECK 1: RED FLAG" in text, text
+    assert "RECHECK 2" not in text and "(after --recheck)  [exit 1]" in text, text
