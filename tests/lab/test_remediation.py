@@ -100,6 +100,9 @@ def test_remedy_plan_changes_nothing_and_apply_turns_the_run_green(fault, healed
 
     after = run_suite(*selection)
     assert after.returncode == 0 and "ALL CLEAR" in after.output, after.output[-3000:]
+    if fault == "stuck-batches":  # what the plan says: the batches did fail, and D4.2 counts them for 24 h
+        failed = run_suite("--redflag", "D4.2")
+        assert failed.returncode == 1 and "failed share 100%" in failed.output, failed.output[-3000:]
 
 
 def test_stopping_the_old_worker_is_refused_when_it_is_the_only_worker(healed_lab, run_suite, tmp_path):
