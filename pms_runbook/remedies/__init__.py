@@ -208,8 +208,12 @@ def apply(items: Sequence[Item], ctx: Context, *, cap: int,
         still = [c["nodeid"] for c in (last or {}).get("checks", []) if c["outcome"] != "passed"]
         item.status = "applied, red flag gone" if gone else "applied, re-check still fails"
         item.detail = f"{len(still)} of {len(item.nodeids())} re-checked still failing" if still else "all re-checked pass"
-        if left:
-            item.detail += f"; {left} row(s) still match after the action"
+        if item.remedy["action"] in SQL_ACTIONS:
+            item.detail += f"; matching rows {before.get('rows')} before, {left or 0} after"
+            if left:
+                item.detail += " (not 0: see the audit log)"
+        elif item.remedy["action"] in API_ACTIONS:
+            item.detail += f"; {taken} sync(s) triggered"
         audit("recheck", remedy=item.remedy_name, checks=item.nodeids(), still_failing=still,
               result="red flag gone" if gone else "still failing")
         if not gone:

@@ -1,5 +1,8 @@
 """Self-tests of --fix without a lab: the read-only checks never see the elevated credentials, a root cause
-without a remedy needs a human (its fix printed, nothing applied), the remedies' data is well-formed."""
+without a remedy needs a human (its fix printed, nothing applied), the remedies' data is well-formed; the SQL
+remedies' statements (parameters only, one transaction or chunks, bounds), the sync triggers (one per connection,
+the cap, refused without a worker), the elevated API token; and --recheck (green once the check passes again,
+red with its bound named when it runs out)."""
 from __future__ import annotations
 
 import json
@@ -342,3 +345,50 @@ def test_recheck_ends_red_with_its_bound_named_when_it_runs_out(pytester):
     assert result.ret == 1, text
     assert "RECHECK: 1 failing check(s), for up to 1 s" in text and "RECHECK 1: RED FLAG" in text, text
     assert "RECHECK 2" not in text and "(after --recheck)  [exit 1]" in text, text
+
+
+def test_the_elevated_api_token_comes_from_its_own_variables_or_the_lab_and_is_scrubbed(monkeypatch):
+    from pms_runbook import secrets
+    from pms_runbook.remedies import credentials
+
+    given = credentials.load("staging", {"PMS_FIX_API_TOKEN": "fix-token-abc-123"})
+    assert given.token(_Settings) == "fix-token-abc-123"
+    assert "fix-token-abc-123" not in secrets.scrub("Bearer fix-token-abc-123")
+    none = credentials.load("staging", {})
+    with pytest.raises(credentials.NoElevatedCredentials, match="PMS_FIX_API_TOKEN.*PMS_FIX_API_EMAIL"):
+        none.token(_Settings)
+    lab = credentials.load("lab", {}, lab_status=lambda: {"admin_email": "ops@lab", "admin_password": "lab-pw-987"})
+    assert lab.api_login[0] == "ops@lab" and lab.source == "the lab's state"
+    assert "lab-pw-987" not in secrets.scrub("password lab-pw-987")
+
+
+def test_the_elevated_login_asks_the_gateway_as_the_checks_token_is_fetched(monkeypatch):
+    import base64
+
+    from pms_runbook import secrets, transports
+    from pms_runbook.remedies import credentials
+    from pms_runbook.secrets import Secret
+    from pms_runbook.transports.http import Answer
+
+    part = base64.urlsafe_b64encode(json.dumps({"sub": "u", "exp": 4102444800}).encode()).decode().rstrip("=")
+    jwt = f"eyJhbGciOiJIUzI1NiJ9.{part}.c2lnbmF0dXJlLWxvZ2luLXRlc3Q"
+    asked = []
+
+    class Gateway:
+        def post_for_token(self, path, **kw):
+            asked.append((path, kw))
+            return Answer("POST", "http://gw" + path, 200, {}, json.dumps({"access_token": jwt}).encode(), 1.0, {})
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(transports, "connect", lambda url, **kw: Gateway())
+
+    class Settings(_Settings):
+        sb_url, anon_key = "http://127.0.0.1:9", Secret("anon-key-xyz")
+
+    elevated = credentials.load("staging", {"PMS_FIX_API_EMAIL": "fixer@x", "PMS_FIX_API_PASSWORD": "fix-pw-555"})
+    assert elevated.token(Settings) == jwt and jwt not in secrets.scrub(f"token {jwt}")
+    (path, kw), = asked
+    assert path == "/auth/v1/token?grant_type=password" and kw["json"] == {"email": "fixer@x", "password": "fix-pw-555"}
+    assert kw["headers"]["apikey"] == "anon-key-xyz"
