@@ -137,7 +137,9 @@ class Remediation:
 
             base = getattr(ctx.settings, "api_url", None) or ""
             for c in connections(item.values):
-                write(f"   POST {base}{SYNC_PATH.format(cid=c['cid'])}  x-agency-id: {c['agency'] or '-'}")
+                note = ("  (read via SQL: its agency is not one of the checks' user's; the elevated user must be a "
+                        "member of it, or the API refuses)" if c.get("via") == "SQL" else "")
+                write(f"   POST {base}{SYNC_PATH.format(cid=c['cid'])}  x-agency-id: {c['agency'] or '-'}{note}")
         else:
             for v in item.values:
                 write("   observed: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))

@@ -51,7 +51,7 @@ def connections(values: list[dict]) -> list[dict]:
     for v in values:
         if v.get("cid") and v["cid"] not in seen:
             seen.add(v["cid"])
-            out.append({"cid": v["cid"], "agency": v.get("agency")})
+            out.append({"cid": v["cid"], "agency": v.get("agency"), "via": v.get("via")})
     return out
 
 

@@ -206,8 +206,8 @@ def test_trigger_sync_reads_each_connection_and_its_agency_from_the_observed_mes
 
     item = _d41_item()
     assert connections(item.values) == [
-        {"cid": "6f1c2d3e-0000-4000-8000-000000000001", "agency": "11111111-2222-4333-8444-555555555555"},
-        {"cid": "6f1c2d3e-0000-4000-8000-000000000002", "agency": "11111111-2222-4333-8444-666666666666"}]
+        {"cid": "6f1c2d3e-0000-4000-8000-000000000001", "agency": "11111111-2222-4333-8444-555555555555", "via": "API"},
+        {"cid": "6f1c2d3e-0000-4000-8000-000000000002", "agency": "11111111-2222-4333-8444-666666666666", "via": "SQL"}]
     assert "pms-worker-v2" in item.remedy["what"] and "$CID" not in item.remedy["what"]
 
 
