@@ -392,3 +392,10 @@ def test_the_elevated_login_asks_the_gateway_as_the_checks_token_is_fetched(monk
     (path, kw), = asked
     assert path == "/auth/v1/token?grant_type=password" and kw["json"] == {"email": "fixer@x", "password": "fix-pw-555"}
     assert kw["headers"]["apikey"] == "anon-key-xyz"
+
+
+def test_every_remedy_has_its_lab_self_test():
+    text = (ROOT / "tests" / "lab" / "test_remediation.py").read_text()
+    block = text[text.index("REMEDIES = {"):text.index("}", text.index("REMEDIES = {"))]
+    proven = set(re.findall(r'"[a-z-]+": "([a-z-]+)"', block))
+    assert proven == set(remedies.load()), set(remedies.load()) ^ proven
