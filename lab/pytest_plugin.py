@@ -16,8 +16,10 @@ def pytest_pms_lab_status(config: Any) -> dict[str, Any]:
 
     if not LabState.exists():
         return {}
-    info = LabState.load().connection_info()
-    if os.environ.get("PMS_LAB_VIA_EDGE", "").strip().lower() in ("1", "true", "yes", "on"):
-        # Every HTTP check through coolify-proxy, by the lab's host names (the direct ports stay the lab's own).
-        info = {**info, "api_url": info["edge_api_url"], "admin_url": info["edge_admin_url"]}
-    return info
+    return LabState.load().profile_info(via_edge=via_edge(os.environ))
+
+
+def via_edge(environ) -> bool:
+    """The lab profile reaches the PMS through coolify-proxy, as production does through Traefik, unless
+    PMS_LAB_VIA_EDGE=0 asks for the direct ports (the lab's own, for debugging the proxy itself)."""
+    return environ.get("PMS_LAB_VIA_EDGE", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -99,6 +99,14 @@ def wait_healthy(state: LabState, timeout: float = 90) -> None:
     wait_until(lambda: healthy(state), timeout, what="/health/ready 200 with exactly one worker")
 
 
+def wait_edge(state: LabState, timeout: float = 30) -> None:
+    """Until coolify-proxy serves every host again (the suite goes through it): a recreated backend is out of
+    rotation until the proxy's next health check passes."""
+    from lab import edge
+
+    wait_until(lambda: edge.serving(state), timeout, interval=0.5, what="coolify-proxy serving api, admin and fewo")
+
+
 def up(state: LabState | None = None, *, connections: int | None = None, network_model: str | None = None,
        wait: bool = True) -> LabState:
     state = state or LabState.load()
@@ -133,7 +141,9 @@ def up(state: LabState | None = None, *, connections: int | None = None, network
         wait_until(lambda: _http_ok(f"{state.admin_url}/api/ops/version") and _http_ok(f"{state.auth_url}/auth/v1/health")
                    and _http_ok(f"{state.public_url}/robots.txt"), 30, what="admin, public website and auth gateway")
         # The deploy's smoke of the public site: /unterkuenfte rendered now (the API is up) is what ISR keeps.
-        wait_until(lambda: _http_ok(f"{state.public_url}/unterkuenfte"), 30, what="the public site's /unterkuenfte")
+        # The site renders per host (/sites/<host>/...): its public host (the suite's, through the proxy) and the port.
+        wait_until(lambda: webapp.site_status(state, "/unterkuenfte") == 200, 30, what="the public site's /unterkuenfte")
+        wait_edge(state)
     return state
 
 

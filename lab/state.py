@@ -163,6 +163,15 @@ class LabState:
             **self.edge_info(),
         }
 
+    def profile_info(self, via_edge: bool = True) -> dict:
+        """What the lab profile runs against: by default every HTTP check through the edge, by the lab's host
+        names (api_url, admin_url, public_url become the edge's); the direct ports stay the lab's own."""
+        info = self.connection_info()
+        if via_edge:
+            info = {**info, "api_url": info["edge_api_url"], "admin_url": info["edge_admin_url"],
+                    "public_url": info["edge_site_url"]}
+        return info
+
     def edge_info(self) -> dict:
         """The edge (coolify-proxy): its hosts' URLs, their pinned resolution, the lab CA, the expected issuer."""
         from lab.topology import EDGE_ROUTES

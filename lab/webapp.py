@@ -90,6 +90,11 @@ def ensure_node_modules(state: LabState) -> Path:
     return home / "node_modules"
 
 
+def healthy_key(role: str) -> str:
+    """The key of the role's build from lab/frontend with its own build env (what `build` makes), unbuilt."""
+    return f"{SITES[role]}-{_digest(SOURCE, build_env(role))}"
+
+
 def build(state: LabState, role: str, *, source: Path | None = None, env: dict[str, str] | None = None) -> str:
     """`next build` of `source` (default lab/frontend) for a role, unless this exact build exists; its key."""
     source = source or SOURCE
@@ -175,3 +180,21 @@ def node_service_args(state: LabState, role: str) -> dict:
         "env": {"NODE_ENV": "production", "NEXT_TELEMETRY_DISABLED": "1", "HOME": "/tmp",
                 "PMS_BUILD": deployed_key(state, role) or ""},
     }
+
+
+def site_status(state: LabState, path: str) -> int:
+    """The public site's answer for `path` under each host it is reached by: its public host (through
+    coolify-proxy, the suite's way) and the direct port. The site renders per host (/sites/<host>/...), so each
+    has its own ISR cache entry: the worst answer of the two (0 for none)."""
+    import httpx
+
+    from lab.topology import PUBLIC_HOST
+
+    codes = []
+    for host in (PUBLIC_HOST, None):
+        try:
+            codes.append(httpx.get(f"{state.public_url}{path}", timeout=5,
+                                   headers={"Host": host} if host else None).status_code)
+        except httpx.HTTPError:
+            codes.append(0)
+    return next((c for c in codes if c != 200), 200)

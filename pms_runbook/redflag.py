@@ -9,14 +9,29 @@ from collections.abc import Mapping
 
 from pms_runbook import catalogue
 
-RUNBOOK = "pms-operations-runbook.md"
+RUNBOOK = "pms-operations-runbook.md"  # the runbook's own name here; ops/runbook.md in the PMS docs
+DOCS = "https://github.com/Kolibri-Visions/pms-webapp-docs/blob/main/ops/"  # the public docs of the PMS runbook
+BASE = [DOCS]  # the profile's `runbook_url`, set by the plugin at configure (pms_runbook.plugin)
+
+
+def set_base(url: str | None) -> None:
+    BASE[0] = (url or DOCS).rstrip("/") + "/"
 
 
 def see(anchor: str) -> str:
-    """A runbook link from an anchor such as 'step-3' or '02-database.md#db-dns--degraded-mode'."""
-    if anchor.endswith(".md") or ".md#" in anchor:
-        return anchor if anchor.startswith(("runbook/", "http")) else f"runbook/{anchor}"
-    return f"{RUNBOOK}#{anchor}"
+    """The runbook link of an anchor, one style: the base URL (the profile's runbook_url) and the page in the PMS
+    docs: 'step-3-...' is the runbook's own section (ops/runbook.md#step-3-...), '02-database.md#db-dns' a chapter
+    (ops/runbook/02-database.md#db-dns); a full URL stays as it is."""
+    if anchor.startswith(("http://", "https://")):
+        return anchor
+    path = anchor.removeprefix("runbook/")
+    if path.startswith(RUNBOOK):
+        path = "runbook.md" + path[len(RUNBOOK):]
+    elif ".md" in path:
+        path = "runbook/" + path
+    else:
+        path = f"runbook.md#{path}"
+    return BASE[0] + path
 
 
 def message(what: str, *, observed: object, fix: str, see_also: str | None = None) -> str:

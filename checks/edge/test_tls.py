@@ -13,7 +13,7 @@ from pms_runbook.redflag import red_flag
 from pms_runbook.resources import tls
 
 pytestmark = [pytest.mark.daily, pytest.mark.postdeploy, pytest.mark.nightly, pytest.mark.edge,
-              pytest.mark.runbook("pms-contract.md")]
+              pytest.mark.runbook("34-encryption-tls.md#httpstls-frontend")]
 
 HOSTS = ["api", "admin", "site"]
 HSTS_MAX_AGE = 31536000  # max-age=31536000; includeSubDomains (ch.34)

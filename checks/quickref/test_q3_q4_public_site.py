@@ -9,8 +9,8 @@
 """
 import pytest
 
-from pms_runbook.redflag import CouldNotCheck, red_flag
-from pms_runbook.resources.website import describe, json_answer, public_host, read_page
+from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer, red_flag
+from pms_runbook.resources.website import describe, json_answer, public_host, read_page, refused_host
 
 pytestmark = [pytest.mark.daily, pytest.mark.postdeploy, pytest.mark.nightly]
 
@@ -33,6 +33,8 @@ def test_public_api_is_proxied_same_origin(path, public_site, api_target, settin
     answer = public_site.get(path)
     evidence.attach_http(answer)
     proxied = json_answer(answer)
+    if refused_host(answer):  # the site did proxy: the backend's allowlist refused the site's own host (E5)
+        raise RedFlagAnswer("E5", observed=answer.render(300), host=public_host(settings.public_url))
     control = None if proxied else _control(path, api_target, settings, evidence)
     if control is not None and not json_answer(control):
         raise CouldNotCheck(f"GET {settings.public_url}{path}", f"the public site answers {describe(answer)}, but "

@@ -78,3 +78,30 @@ def service(state):
         mounts={"/usr": {"bind": "/usr", "mode": "ro"}, str(home(state)): {"bind": "/run/edge", "mode": "ro"}},
         working_dir="/tmp",
     )
+
+
+def serving(state) -> bool:
+    """Each host answers through coolify-proxy as the suite reaches it (TLS by the lab CA, SNI and Host of its
+    name): the proxy's active health checks (every 2 s) have taken a recreated upstream back into rotation."""
+    import ssl
+
+    import httpx
+
+    from lab.topology import EDGE_ROUTES
+
+    paths = {"api": "/health", "admin": "/api/ops/version", "fewo": "/robots.txt"}
+    ca = home(state) / "ca.pem"
+    if not ca.exists():
+        return True  # no edge in this lab: nothing to wait for
+    verify = ssl.create_default_context(cafile=str(ca))
+    with httpx.Client(verify=verify, timeout=2) as client:
+        for host in EDGE_ROUTES:
+            path = paths.get(host.split(".")[0], "/")
+            try:
+                r = client.get(f"https://127.0.0.1:{state.ports.edge_https}{path}", headers={"Host": host},
+                               extensions={"sni_hostname": host})
+            except httpx.HTTPError:
+                return False
+            if r.status_code != 200:
+                return False
+    return True

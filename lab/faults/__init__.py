@@ -26,8 +26,11 @@ def heal(state: LabState, name: str | None = None) -> None:
     # Heal in reverse order of injection, then the rest (a heal must work even if state was lost).
     ordered = [n for n in reversed(state.faults) if n in names] + [n for n in names if n not in state.faults]
     for n in ordered:
+        if n not in state.faults and not FAULTS[n].present(state):
+            continue
         FAULTS[n].heal(state)
         if n in state.faults:
             state.faults.remove(n)
             state.save()
     stack.wait_healthy(state, timeout=90)
+    stack.wait_edge(state)

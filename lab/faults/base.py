@@ -26,6 +26,12 @@ class Fault:
     def heal(self, state: LabState) -> None:
         raise NotImplementedError
 
+    def present(self, state: LabState) -> bool:
+        """Whether a heal of the whole lab must run this heal when the state does not list the fault (it may
+        have been lost). True unless the fault can tell cheaply that its damage is not there: an expensive heal
+        (a frontend redeploy) says so, to spare the 10 s a self-test's teardown would spend on it."""
+        return True
+
 
 class Redeploy(Fault):
     """A redeploy of `role` with what `changes` returns (stack.recreate's commits / overrides) or from a build

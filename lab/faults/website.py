@@ -12,11 +12,13 @@ import httpx
 from lab import stack, webapp
 from lab.faults.base import Fault, container
 from lab.state import LabState
+from lab.topology import PUBLIC_HOST
+from lab.webapp import site_status
 
 
-def _status(url: str) -> int:
+def _status(url: str, host: str | None = None) -> int:
     try:
-        return httpx.get(url, timeout=5).status_code
+        return httpx.get(url, timeout=5, headers={"Host": host} if host else None).status_code
     except httpx.HTTPError:
         return 0
 
@@ -30,6 +32,15 @@ def redeploy(state: LabState, role: str, key: str, *, env: dict[str, str] | None
     stack.recreate(state, (role,), overrides={role: {"env": env}} if env else {})
     url = state.public_url if role == "website" else state.admin_url
     stack.wait_until(lambda: _status(f"{url}/robots.txt") == 200, 30, what=f"the {role} serving")
+
+
+def serves_healthy_build(state: LabState, role: str) -> bool:
+    """The role's container runs the healthy build with its own env (no fault's redeploy in place)."""
+    running = container(role)
+    if running is None or running.status != "running" or webapp.deployed_key(state, role) != webapp.healthy_key(role):
+        return False
+    env = dict(e.split("=", 1) for e in running.attrs["Config"]["Env"] if "=" in e)
+    return env.get("API_BASE_URL", "unset") != ""
 
 
 def redeploy_website(state: LabState, key: str, *, env: dict[str, str] | None = None) -> None:
@@ -59,7 +70,7 @@ def redeploy_healthy_website(state: LabState, *, warm: bool = True) -> None:
     redeploy_website(state, webapp.build(state, "website"))
     if warm:
         stack.wait_healthy(state)
-        stack.wait_until(lambda: _status(f"{state.public_url}/unterkuenfte") == 200, 30, what="/unterkuenfte 200")
+        stack.wait_until(lambda: site_status(state, "/unterkuenfte") == 200, 30, what="/unterkuenfte 200")
 
 
 class PublicSiteNoApiBase(Fault):
@@ -77,6 +88,9 @@ class PublicSiteNoApiBase(Fault):
     def heal(self, state):
         redeploy_healthy_website(state)
 
+    def present(self, state):
+        return not serves_healthy_build(state, "website")
+
 
 class UnterkuenfteCached404(Fault):
     name = "unterkuenfte-cached-404"
@@ -88,16 +102,20 @@ class UnterkuenfteCached404(Fault):
         backend = container("backend")
         backend.stop(timeout=5)
         try:
-            stack.wait_until(lambda: _status(f"{state.public_url}/unterkuenfte") == 404, 30,
+            stack.wait_until(lambda: all(_status(f"{state.public_url}/unterkuenfte", h) == 404 for h in (PUBLIC_HOST, None)), 30,
                              what="/unterkuenfte rendered as 404 during the outage")
         finally:
             backend.start()
         stack.wait_healthy(state)
+        stack.wait_edge(state)  # the suite comes through the proxy: the restarted backend back in its rotation
         stack.wait_until(lambda: _status(f"{state.public_url}/api/v1/public/properties?limit=1") == 200, 30,
                          what="the public API answering again through the proxy")
 
     def heal(self, state):
         redeploy_healthy_website(state)  # the documented fix: a redeploy clears the ISR cache
+
+    def present(self, state):  # any outage of the public API may have left a 404 in the ISR cache
+        return not serves_healthy_build(state, "website") or site_status(state, "/unterkuenfte") != 200
 
 
 class AdminBuild(Fault):
@@ -111,6 +129,9 @@ class AdminBuild(Fault):
     def heal(self, state):
         webapp.ensure_node_modules(state)
         redeploy(state, "admin", webapp.build(state, "admin"))
+
+    def present(self, state):
+        return not serves_healthy_build(state, "admin")
 
 
 class AdminSyncHistoryBroken(AdminBuild):

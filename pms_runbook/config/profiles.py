@@ -54,6 +54,7 @@ class Profile:
     edge_issuer: str | None = None
     cert_min_days: int = 14
     edge_ca_file: str | None = None
+    runbook_url: str = "https://github.com/Kolibri-Visions/pms-webapp-docs/blob/main/ops/"
     deprecated: tuple[str, ...] = ()  # notes on old keys used in the file
 
 

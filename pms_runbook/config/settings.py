@@ -46,6 +46,7 @@ class Settings:
     cert_min_days: int = 14
     edge_ca_file: str | None = None
     edge_resolve: str | None = None
+    runbook_url: str = "https://github.com/Kolibri-Visions/pms-webapp-docs/blob/main/ops/"
     anon_key: Secret | None = None
     admin_email: str | None = None
     admin_password: Secret | None = None

@@ -209,6 +209,8 @@ SETTINGS: tuple[Setting, ...] = (
        "trust store)", env=("PMS_EDGE_CA_FILE",), lab=("edge_ca",), profile=True),
     _s("edge_resolve", "text", "the edge: pinned resolution, host:port=address:port,... (curl --resolve; the lab's "
        "host names)", env=("PMS_EDGE_RESOLVE",), lab=("edge_resolve",)),
+    _s("runbook_url", "url", "where the red flags' runbook links point: the base of the PMS docs' ops/ folder "
+       "(runbook.md, runbook/NN-*.md)", "--runbook-url", ("PMS_RUNBOOK_URL",), (), True, metavar="URL"),
     _s("anon_key", "secret", "Supabase anon key (apikey header of the token call)", env=("ANON_KEY",),
        lab=("anon_key",), deprecated=("SB_ANON_KEY", "SUPABASE_ANON_KEY")),
     _s("admin_email", "text", "admin user's e-mail for the token call", env=("PMS_ADMIN_EMAIL",),

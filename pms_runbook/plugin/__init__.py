@@ -17,6 +17,8 @@ Exit codes: 0 clear, 1 red flag, 2/3 pytest's, 4 configuration error, 5 nothing 
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from . import hookspecs
@@ -72,6 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in ("allure_label: allure label marker", "allure_link: allure link marker"):
         config.addinivalue_line("markers", line)  # ours to add even when allure-pytest is disabled
     run = config.stash[RUN] = Run(checks=targets_checks(config))
+    from pms_runbook import redflag
+
+    # the links of collection time (Allure's) already point where the option or variable says; the profile's
+    # runbook_url, if any, takes over once the settings are resolved
+    redflag.set_base(getattr(config.option, "runbook_url", None) or os.environ.get("PMS_RUNBOOK_URL"))
     register = config.pluginmanager.register
     register(MarkerDiscipline(), "pms-runbook-markers")
     register(ConfigErrors(), "pms-runbook-config-errors")

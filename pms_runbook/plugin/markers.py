@@ -30,7 +30,7 @@ def marker_problems(item: pytest.Item) -> list[str]:
             problems.append(f"redflag ID(s) not in red-flags.md: {', '.join(unknown)}")
     anchor = item.get_closest_marker("runbook")
     if anchor is None or not anchor.args:
-        problems.append('no runbook marker, e.g. @pytest.mark.runbook("pms-operations-runbook.md#step-3")')
+        problems.append('no runbook marker, e.g. @pytest.mark.runbook("step-3-worker-singleton-enforcement")')
     return [f"{item.nodeid}: {p}" for p in problems]
 
 

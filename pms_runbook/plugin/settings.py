@@ -46,8 +46,9 @@ def settings_for(config: pytest.Config, strict: bool = True) -> pms_config.Setti
 
 def _use_profile(settings: pms_config.Settings) -> None:
     """The profile's names and URLs for every fix the catalogue writes in this process (a worker's too)."""
-    from pms_runbook import catalogue
+    from pms_runbook import catalogue, redflag
 
+    redflag.set_base(settings.runbook_url)
     try:
         names = catalogue.profile_names(settings)
     except Exception:  # noqa: BLE001  (an incomplete profile: the runbook's names stay)

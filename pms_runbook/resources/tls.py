@@ -107,6 +107,26 @@ def read_certificate(host: str, port: int = 443, *, pins: dict[str, tuple[str, i
     return parse_der(host, der, verified=False, verify_error=error)
 
 
+def verified_key_pin(host: str, port: int, *, pins: dict[str, tuple[str, int]], ca_file: str,
+                     timeout: float = 5.0) -> str | None:
+    """base64(sha256(SubjectPublicKeyInfo)) of the leaf `host` presents, if its chain verifies against `ca_file`
+    for this name (Chromium's --ignore-certificate-errors-spki-list); None otherwise."""
+    import base64
+    import hashlib
+
+    from cryptography import x509  # the browser walk's only: a daily run without it never imports this
+    from cryptography.hazmat.primitives import serialization
+
+    address = pins.get(f"{host}:{port}".lower(), (host, port))
+    try:
+        der = _handshake(address, host, ssl.create_default_context(cafile=ca_file), timeout)
+    except (OSError, ssl.SSLError):
+        return None
+    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
 def issued_by(cert: Certificate, expected: str) -> bool:
     """The issuer names `expected` (its CN or O contain it, any case): "Let's Encrypt" matches O=Let's Encrypt,
     CN=R11; a list separated by '|' accepts any of them."""

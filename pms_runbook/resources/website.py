@@ -99,6 +99,14 @@ def json_answer(answer) -> bool:
     return True
 
 
+def refused_host(answer) -> bool:
+    """403 with the host allowlist's documented body (detail.error = host_not_allowed, contract §9 #31)."""
+    if answer.status != 403:
+        return False
+    body = answer.body.decode(errors="replace") if isinstance(answer.body, bytes) else str(answer.body)
+    return "host_not_allowed" in body
+
+
 def describe(answer) -> str:
     """`404 text/html` style: status and content type of an answer."""
     return f"{answer.status} {answer.headers.get('content-type', '(no content-type)').split(';')[0]}"

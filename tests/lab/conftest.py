@@ -21,7 +21,18 @@ def lab_state():
         pytest.exit("the lab is not up: run `pms-lab up` (scripts/selftest does)", returncode=4)
     state = LabState.load()
     stack.wait_healthy(state, timeout=60)
+    stack.wait_edge(state)  # the suite's lab profile goes through coolify-proxy
     return state
+
+
+@pytest.fixture(scope="session")
+def suite_info(lab_state) -> dict:
+    """What the suite's lab profile runs against: through the edge unless PMS_LAB_VIA_EDGE=0 (lab/pytest_plugin.py)."""
+    import os
+
+    from lab.pytest_plugin import via_edge
+
+    return lab_state.profile_info(via_edge=via_edge(os.environ))
 
 
 @pytest.fixture

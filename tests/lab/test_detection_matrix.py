@@ -41,7 +41,7 @@ def test_healthy_lab_passes_every_check(lab_state, run_suite):
 
 
 @pytest.mark.parametrize("fault", list(MATRIX))
-def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
+def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite, suite_info):
     from lab import faults
 
     faults.inject(healed_lab, fault)
@@ -64,7 +64,7 @@ def test_fault_turns_exactly_its_checks_red(fault, healed_lab, run_suite):
     red, cnc = (any(o == x for o in expected.values()) for x in (R, C))
     assert run.returncode == (1 if red else 10 if cnc else 0), run.output[-3000:]
     assert_diagnosis(run, expected, ROOTS[fault])
-    assert_fixes(run, fault, healed_lab)
+    assert_fixes(run, fault, suite_info)
     if any(o == N for o in expected.values()):
         assert " NOT CHECKED: " in run.output and "ALL CLEAR" not in run.output, run.output[-3000:]
 
@@ -82,13 +82,13 @@ def assert_diagnosis(run, expected: dict[str, str], roots: set[str]) -> None:
 PLACEHOLDER = re.compile(r"\$CID|\.\.\./|\.\.\.\s|<(old|agency|ops user id|name)>|\{[a-z_]+\}|\$PMS_API_URL|\$PMS_ADMIN_URL")
 
 
-def assert_fixes(run, fault: str, lab_state) -> None:
+def assert_fixes(run, fault: str, info: dict) -> None:
     """Every printed fix holds no placeholder for a value the run knew, and the root cause's names the
     component observed down."""
     printed = [c for c in run.verdict["checks"] if c["fix"]]
     for c in printed:
         assert not PLACEHOLDER.search(c["fix"]), (c["nodeid"], c["fix"])
-    values = {"supabase_network": lab_state.supabase_network, "api_url": lab_state.api_url}
+    values = {"supabase_network": info["supabase_network"], "api_url": info["api_url"]}
     for c in (c for c in printed if c.get("root_cause")):
         for name in FIX_NAMES.get(fault, ()):
             assert name.format(**values) in c["fix"], (c["nodeid"], name, c["fix"])
@@ -130,11 +130,20 @@ def test_detection_matrix_doc_is_current():
     assert doc.read_text() == render(), "regenerate: python -m tests.lab.matrix > docs/detection-matrix.md"
 
 
-@pytest.mark.parametrize("selection", [["-m", "daily"], ["-m", "daily", "-n", "2"], ["-m", "weekly or monthly"]])
-def test_healthy_lab_selection_is_all_clear_with_nothing_skipped(selection, lab_state, run_suite):
+@pytest.mark.parametrize("selection", [["-m", "daily"], ["-m", "daily", "-n", "2"], ["-m", "postdeploy"],
+                                       ["-m", "nightly"], ["-m", "weekly or monthly"]])
+def test_healthy_lab_selection_is_all_clear_through_the_edge_with_nothing_skipped(selection, lab_state, run_suite,
+                                                                                   suite_info):
+    if "postdeploy" in selection:
+        selection = [*selection, "--expected-commit", lab_state.commit]
     run = run_suite(*selection)
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0 and "ALL CLEAR" in run.output, run.output[-3000:]
     assert run.outcomes and set(run.outcomes.values()) == {"passed"}, run.not_passed()
+    # through coolify-proxy, as production goes through Traefik, and the edge's own checks ran
+    targets = run.verdict["run"]["targets"]
+    assert targets["api_url"] == suite_info["edge_api_url"] and targets["admin_url"] == suite_info["edge_admin_url"]
+    edge = [c for c in run.verdict["checks"] if c["nodeid"].startswith("checks/edge/")]
+    assert (len(edge) >= 18) == ("weekly or monthly" not in selection), len(edge)
 
 
 def test_token_is_fetched_once_per_run_under_xdist(lab_state, run_suite):
@@ -163,7 +172,7 @@ def _dom(page: Path) -> str:
     return proc.stdout
 
 
-def test_html_report_leads_with_the_diagnosis(healed_lab, run_suite, tmp_path):
+def test_html_report_leads_with_the_diagnosis(healed_lab, run_suite, tmp_path, suite_info):
     """Opened in headless Chromium: the first thing after the title is the verdict, the root cause with its
     fix, the profile, the target and the deployed commit, with the terminal's counts."""
     import re
@@ -178,7 +187,7 @@ def test_html_report_leads_with_the_diagnosis(healed_lab, run_suite, tmp_path):
     section = first[first.index('id="pms-diagnosis"'):first.index("</section>")]
     assert "ROOT CAUSE D5.2" in section and "test_pms_backend_is_on_the_supabase_network" in section
     assert f"docker network connect {healed_lab.supabase_network} pms-backend" in section
-    assert "id=\"pms-profile\">lab<" in section and healed_lab.api_url in section
+    assert "id=\"pms-profile\">lab<" in section and suite_info["api_url"] in section
     assert healed_lab.commit in section  # the deployed commit the run read
     counts = re.search(r"data-root-causes=\"(\d+)\" data-following=\"(\d+)\"", section).groups()
     terminal = re.search(r"; (\d+) root causes?, (\d+) following from", run.output).groups()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.lab.conftest import status_json
-from tests.lab.matrix import V2_MATRIX, R
+from tests.lab.matrix import V2_MATRIX, V2_ROOTS, R
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -81,6 +81,9 @@ def test_v2_fault_turns_exactly_its_checks_red(fault, v2_lab, v2_run):
                      "test_no_db_dns_or_network_disconnect"):
             assert fix in run.messages[name], run.messages[name]
         assert run.returncode == 1
+        from tests.lab.test_detection_matrix import assert_diagnosis
+
+        assert_diagnosis(run, V2_MATRIX[fault], V2_ROOTS[fault])  # one root cause, the rest following from it
     finally:
         faults.heal(LabState.load(), fault)
 

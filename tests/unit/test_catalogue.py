@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pms_runbook import catalogue, config
-from pms_runbook.redflag import RedFlagAnswer, red_flag
+from pms_runbook.redflag import DOCS, RedFlagAnswer, red_flag
 
 ROOT = Path(__file__).resolve().parents[2]
 CAT = catalogue.load()
@@ -90,13 +90,13 @@ def test_red_flag_writes_words_observed_fix_and_link_from_the_catalogue():
         "observed: \n    line 1\n    line 2\n"
         "fix: read the sync logs of the failed batches (attached) for error patterns: 'Database unavailable', "
         "'Schema drift', adapter errors, timeouts; then docker logs acme-worker --tail 100\n"
-        "see: pms-operations-runbook.md#step-4-channel-manager-sanity-check")
+        f"see: {DOCS}runbook.md#step-4-channel-manager-sanity-check")
 
 
 def test_a_case_has_its_own_words_fix_and_anchor():
     text = red_flag("F4", case="migrations", observed="20250101000000_x.sql", count=1)
     assert text.startswith("RED FLAG: 1 migration(s) missing from pms_schema_migrations")
-    assert "(--dry-run lists them first)" in text and text.endswith("see: runbook/02-database.md#db-migrations-production")
+    assert "(--dry-run lists them first)" in text and text.endswith(f"see: {DOCS}runbook/02-database.md#db-migrations-production")
     with pytest.raises(KeyError, match="D4.2 has no case 'nope'"):
         red_flag("D4.2", case="nope", observed="")
 

@@ -201,3 +201,42 @@ def test_no_hsts_on_the_admin_host_and_no_redirect_are_red_flags(certs_dir):
     assert f"RED FLAG: {admin} does not send HSTS as documented (strict-transport-security: absent)" in out
     assert f"RED FLAG: http://{HOST}/ is not redirected to HTTPS (HTTP 200)" in out, out[-3000:]
     assert "3 failed" in out, out[-3000:]
+
+
+def test_the_browser_trusts_a_pinned_hosts_key_only_after_its_chain_verified(certs_dir, tmp_path):
+    """Chromium has no lab CA: the walk's --ignore-certificate-errors-spki-list names the leaf the suite verified
+    against the CA for this name, and nothing when it does not verify (another CA, a self-signed leaf)."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    home, certs = certs_dir
+    certs.write_leaf(home, HOST)
+    server, _ = _serve(home, home / f"{HOST}.pem", home / f"{HOST}.key", "good", [])
+    try:
+        pins = parse_pins(f"{HOST}:443=127.0.0.1:{server.server_address[1]}")
+        pin = tls.verified_key_pin(HOST, 443, pins=pins, ca_file=str(home / "ca.pem"), timeout=3)
+        other = tmp_path / "other"
+        other.mkdir()
+        certs.ensure_ca(other)  # another lab's CA: the same leaf does not verify against it
+        refused = tls.verified_key_pin(HOST, 443, pins=pins, ca_file=str(other / "ca.pem"), timeout=3)
+    finally:
+        server.shutdown()
+    leaf = x509.load_pem_x509_certificate((home / f"{HOST}.pem").read_bytes())
+    spki = leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert pin == base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    assert refused is None
+
+
+def test_the_browser_reaches_a_pinned_admin_host_by_the_suites_pins():
+    from types import SimpleNamespace
+
+    from fixtures.browser import _edge_args
+
+    settings = SimpleNamespace(edge_resolve="admin.x.test:443=127.0.0.1:18443,api.x.test:443=127.0.0.1:18443",
+                               admin_url="https://admin.x.test", edge_ca_file=None, http_connect_timeout=1)
+    assert _edge_args(settings) == [
+        "--host-resolver-rules=MAP admin.x.test:443 127.0.0.1:18443, MAP api.x.test:443 127.0.0.1:18443"]
+    assert _edge_args(SimpleNamespace(**{**vars(settings), "admin_url": "https://admin.example.org"})) == []

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from pms_runbook.redflag import CouldNotCheck, RedFlagAnswer
+from pms_runbook.redflag import DOCS, CouldNotCheck, RedFlagAnswer
 from pms_runbook.resources.health import parse_liveness
 from pms_runbook.resources.pms_api import expect_ok
 from pms_runbook.secrets import Secret
@@ -168,7 +168,7 @@ def test_every_schema_drift_answer_is_a_red_flag_F4(shape):
     flag = caught.value
     assert flag.flag_id == "F4" and str(flag).startswith("RED FLAG: schema drift"), flag
     assert "apply_supabase_migrations.sh" in flag.fix and "pms-backend-of-the-profile" in flag.fix
-    assert "see: runbook/02-database.md#schema-drift" in str(flag)
+    assert f"see: {DOCS}runbook/02-database.md#schema-drift" in str(flag)
     assert not isinstance(flag, CouldNotCheck)
 
 

@@ -128,3 +128,14 @@ def test_openapi_lookups_never_raise_on_a_strange_document(doc):
         return
     parsed.enum_of("X", "status")
     parsed.response_schema("X")
+
+
+def test_a_403_of_the_host_allowlist_is_told_from_other_refusals():
+    from types import SimpleNamespace
+
+    from pms_runbook.resources.website import refused_host
+
+    documented = json.dumps({"detail": {"error": "host_not_allowed", "host": "fewo.example", "allowed_hosts": []}})
+    assert refused_host(SimpleNamespace(status=403, body=documented.encode()))
+    assert not refused_host(SimpleNamespace(status=403, body=b'{"detail":"Not authenticated"}'))
+    assert not refused_host(SimpleNamespace(status=200, body=documented.encode()))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pms_runbook.redflag import DOCS
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,15 +228,15 @@ def test_see_line_is_appended_and_introspection_kept_out(pytester, monkeypatch):
         "E   AssertionError: RED FLAG: more than one worker container is up",
         "E   observed: ?'pms-worker', 'pms-worker-v2'?",
         "E   fix: docker stop pms-worker",
-        "E   see: runbook/pms-operations-runbook.md#step-1",
+        f"E   see: {DOCS}runbook.md#step-1",
     ])
     assert "E   assert ['pms-worker', 'pms-worker-v2'] ==" not in text  # introspection noise dropped
-    assert text.count("see: pms-operations-runbook.md#step-9") == 2  # once in the failure, once in the summary
-    assert "see: runbook/02-database.md#db-dns" not in text  # a check's own see: line wins
+    assert text.count(f"see: {DOCS}runbook.md#step-9") == 2  # once in the failure, once in the summary
+    assert f"see: {DOCS}runbook/02-database.md#db-dns" not in text  # a check's own see: line wins
     result.stdout.fnmatch_lines(["FAILED checks/test_step1.py::test_one_worker - RED FLAG: more than one*"])
 
     verbose = pytester.runpytest("--no-reports", "-vv")
-    verbose.stdout.fnmatch_lines(["E   see: runbook/pms-operations-runbook.md#step-1", "E   ", "E   assert *"])
+    verbose.stdout.fnmatch_lines([f"E   see: {DOCS}runbook.md#step-1", "E   ", "E   assert *"])
 
 
 def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester):
@@ -247,7 +249,7 @@ def test_terminal_summary_lists_red_flags_could_not_check_and_a_verdict(pytester
         "*ROOT CAUSE: RED FLAG: more than one worker container is up",
         "*fix:",
         "*    docker stop pms-worker",
-        "*see: runbook/pms-operations-runbook.md#step-1",
+        f"*see: {DOCS}runbook.md#step-1",
         "D5.1 *checks/test_step1.py::test_bug",
         "*call failed: ZeroDivisionError: division by zero",
         "*= COULD NOT CHECK =*",
@@ -317,7 +319,7 @@ def test_severity_red_flag_and_runbook_reach_allure(pytester):
     (res,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
     labels = {(lab["name"], lab["value"]) for lab in res["labels"]}
     assert {("severity", "critical"), ("tag", "D1.4"), ("tag", "daily")} <= labels
-    assert res["links"] == [{"type": "link", "url": "runbook/pms-operations-runbook.md#step-1",
+    assert res["links"] == [{"type": "link", "url": f"{DOCS}runbook.md#step-1",
                              "name": "pms-operations-runbook.md#step-1"}]
 
 

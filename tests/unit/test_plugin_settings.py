@@ -89,12 +89,34 @@ def test_lab_plugin_reads_the_lab_state_only_when_there_is_one(monkeypatch):
     assert pytest_plugin.pytest_pms_lab_status(config=None) == {}
 
     class Loaded:
-        def connection_info(self):
-            return {"api_url": "http://127.0.0.1:18000"}
+        def profile_info(self, via_edge=True):
+            edge = {"api_url": "https://api.pms.lab.test", "admin_url": "https://admin.pms.lab.test"}
+            return edge if via_edge else {"api_url": "http://127.0.0.1:18000", "admin_url": "http://127.0.0.1:18300"}
 
     monkeypatch.setattr(state.LabState, "exists", classmethod(lambda cls: True))
     monkeypatch.setattr(state.LabState, "load", classmethod(lambda cls: Loaded()))
-    assert pytest_plugin.pytest_pms_lab_status(config=None) == {"api_url": "http://127.0.0.1:18000"}
+    monkeypatch.delenv("PMS_LAB_VIA_EDGE", raising=False)
+    # by default through the edge, as production goes through Traefik; PMS_LAB_VIA_EDGE=0: the direct ports
+    assert pytest_plugin.pytest_pms_lab_status(config=None)["api_url"] == "https://api.pms.lab.test"
+    monkeypatch.setenv("PMS_LAB_VIA_EDGE", "0")
+    assert pytest_plugin.pytest_pms_lab_status(config=None)["api_url"] == "http://127.0.0.1:18000"
+    monkeypatch.setenv("PMS_LAB_VIA_EDGE", "1")
+    assert pytest_plugin.pytest_pms_lab_status(config=None)["admin_url"] == "https://admin.pms.lab.test"
+
+
+def test_lab_profile_info_swaps_every_http_url_for_the_edge_and_keeps_the_rest():
+    from lab.state import LabState
+
+    info = {"api_url": "http://127.0.0.1:18000", "admin_url": "http://127.0.0.1:18300",
+            "public_url": "http://127.0.0.1:18400", "sb_url": "http://127.0.0.1:18999",
+            "edge_api_url": "https://api.pms.lab.test", "edge_admin_url": "https://admin.pms.lab.test",
+            "edge_site_url": "https://fewo.pms.lab.test"}
+    fake = type("S", (), {"connection_info": lambda self: dict(info)})()
+    edge = LabState.profile_info(fake)
+    assert (edge["api_url"], edge["admin_url"], edge["public_url"]) == (
+        "https://api.pms.lab.test", "https://admin.pms.lab.test", "https://fewo.pms.lab.test")
+    assert edge["sb_url"] == info["sb_url"]  # the auth gateway is not behind coolify-proxy
+    assert LabState.profile_info(fake, via_edge=False) == info
 
 
 def _imports(path: Path) -> set[str]:
