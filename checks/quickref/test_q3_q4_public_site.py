@@ -29,12 +29,12 @@ def _control(path, api_target, settings, evidence):
 @pytest.mark.redflag("Q3")
 @pytest.mark.runbook("26-public-api-proxy.md")
 @pytest.mark.parametrize("path", [SETTINGS, f"{PROPERTIES}?limit=1"], ids=["site-settings", "properties"])
-def test_public_api_is_proxied_same_origin(path, public_site, api_target, settings, evidence):
+def test_public_api_is_proxied_same_origin(path, public_site, api_target, settings, profile_names, evidence):
     answer = public_site.get(path)
     evidence.attach_http(answer)
     proxied = json_answer(answer)
     if refused_host(answer):  # the site did proxy: the backend's allowlist refused the site's own host (E5)
-        raise RedFlagAnswer("E5", observed=answer.render(300), host=public_host(settings.public_url))
+        raise RedFlagAnswer("E5", observed=answer.render(300), names=profile_names, host=public_host(settings.public_url))
     control = None if proxied else _control(path, api_target, settings, evidence)
     if control is not None and not json_answer(control):
         raise CouldNotCheck(f"GET {settings.public_url}{path}", f"the public site answers {describe(answer)}, but "
