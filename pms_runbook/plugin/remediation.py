@@ -42,10 +42,14 @@ class Remediation:
             return result
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         try:
-            self._remediate(session.config, tr)
+            last = self._remediate(session.config, tr)
         except Exception as exc:  # noqa: BLE001  (remediation never hides the verdict of the checks)
             if tr is not None:
                 tr.write_line(f"REMEDIATION stopped: {type(exc).__name__}: {exc}", red=True)
+            return result
+        if last:  # what a pipeline running --fix=apply --yes acts on: the state after the remedies
+            session.exitstatus = self.run.exit_code = last["verdict"]["exit_code"]
+            self.run.verdict = f"{last['verdict']['line']} (after --fix=apply)  [exit {int(session.exitstatus)}]"
         return result
 
     def _names(self, config: pytest.Config) -> dict[str, str]:
@@ -59,7 +63,8 @@ class Remediation:
             names["api_url"] = settings.api_url
         return names
 
-    def _remediate(self, config: pytest.Config, tr: Any) -> None:
+    def _remediate(self, config: pytest.Config, tr: Any) -> dict | None:
+        """The plan, and with --fix=apply its application; the verdict of the failing checks after it, if any ran."""
         from pms_runbook import remedies
         from pms_runbook.remedies import audit, credentials
 
@@ -76,7 +81,7 @@ class Remediation:
             tr.write_sep("=", "REMEDIATION PLAN" + (" (dry run: nothing is changed)" if dry else ""), bold=True)
         if not items:
             write("no root cause: nothing to remedy")
-            return
+            return None
         settings = config.stash.get(SETTINGS, None)
         profile = getattr(settings, "profile", None) or "lab"
         elevated = credentials.load(profile, lab_status=lambda: config.hook.pytest_pms_lab_status(config=config))
@@ -99,10 +104,10 @@ class Remediation:
         if dry or not actionable:
             write(f"{len(actionable)} remedy(ies) planned, none applied" + (": run again with --fix=apply"
                                                                            if dry and actionable else ""))
-            return
+            return None
         if not self._confirmed(config, len(actionable), write):
             audit.append(log, "declined", result="not confirmed")
-            return
+            return None
 
         def again(nodeids: list[str], bound: float) -> dict | None:
             return recheck(config, nodeids, bound, tr)
@@ -116,6 +121,13 @@ class Remediation:
             write(f"{item.remedy_name}: {item.status}" + (f" ({item.detail})" if item.detail else ""),
                   green=ok, red=not ok)
         write(f"audit log: {log}")
+        if not any(i.status.startswith("applied") for i in actionable):
+            return None
+        # Every check that failed, once more after all the actions: the verdict and exit code of the run are
+        # the state the remedies left (a root cause that needed a human still fails it).
+        if tr is not None:
+            tr.write_sep("=", f"AFTER THE REMEDIES: the {len(run.roots)} check(s) that failed, once more")
+        return recheck(config, list(run.roots), 0, tr)
 
     @staticmethod
     def _print_item(write, n: int, item, ctx, docker_error, remedies) -> None:

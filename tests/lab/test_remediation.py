@@ -89,6 +89,8 @@ def test_remedy_plan_changes_nothing_and_apply_turns_the_run_green(fault, healed
 
     applied = run_suite(*selection, "--fix=apply", "--yes")
     assert f"{REMEDIES[fault]}: applied, red flag gone" in applied.output, applied.output[-4000:]
+    # the run's verdict and exit code are the state the remedies left (what `--fix=apply --yes` in CI acts on)
+    assert applied.returncode == 0 and "(after --fix=apply)" in applied.output, applied.output[-3000:]
     kinds = [e["kind"] for e in _audit(tmp_path)]
     assert kinds == ["plan", "plan", "action", "recheck"], kinds
     action = _audit(tmp_path)[2]
@@ -132,6 +134,8 @@ def test_the_action_cap_holds(healed_lab, run_suite, tmp_path):
     skipped = [e for e in _audit(tmp_path) if e["kind"] == "skipped"]
     assert len(actions) == 1 and len(skipped) == 1, run.output[-4000:]
     assert "action cap (1 per run)" in skipped[0]["result"]
+    # the root cause left by the cap still fails the run after the remedies
+    assert run.returncode == 1 and "(after --fix=apply)" in run.output, run.output[-3000:]
 
 
 def test_without_yes_and_without_a_terminal_nothing_is_applied(healed_lab, run_suite, tmp_path):
@@ -216,6 +220,7 @@ def test_recheck_ends_red_when_its_bound_runs_out(healed_lab, run_suite, tmp_pat
     run = run_suite("--redflag", "D6.1", "--recheck", "8")
     assert run.returncode == 1, run.output[-3000:]
     assert "RECHECK: 1 failing check(s), for up to 8 s" in run.output
+    assert "RECHECK: the bound of 8 s is reached and the checks still fail" in run.output, run.output[-2000:]
     verdict = [ln for ln in run.output.splitlines() if "(after --recheck)" in ln]
     assert verdict and "RED FLAG" in verdict[-1], run.output[-3000:]
     assert time.monotonic() - started < 8 + 60  # the bound holds (one re-run may finish after it)

@@ -336,6 +336,7 @@ def test_recheck_ends_green_when_the_failing_check_passes_again(pytester):
     assert result.ret == 0, text
     assert "RECHECK: 1 failing check(s), for up to 60 s" in text and "RECHECK 2: ALL CLEAR" in text, text
     assert "(after --recheck)  [exit 0]" in text
+    assert "bound of 60 s is reached" not in text
 
 
 def test_recheck_ends_red_with_its_bound_named_when_it_runs_out(pytester):
@@ -345,6 +346,7 @@ def test_recheck_ends_red_with_its_bound_named_when_it_runs_out(pytester):
     assert result.ret == 1, text
     assert "RECHECK: 1 failing check(s), for up to 1 s" in text and "RECHECK 1: RED FLAG" in text, text
     assert "RECHECK 2" not in text and "(after --recheck)  [exit 1]" in text, text
+    assert "RECHECK: the bound of 1 s is reached and the checks still fail" in text, text
 
 
 def test_the_elevated_api_token_comes_from_its_own_variables_or_the_lab_and_is_scrubbed(monkeypatch):
