@@ -42,10 +42,14 @@ class Remediation:
             return result
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         try:
-            self._remediate(session.config, tr)
+            last = self._remediate(session.config, tr)
         except Exception as exc:  # noqa: BLE001  (remediation never hides the verdict of the checks)
             if tr is not None:
                 tr.write_line(f"REMEDIATION stopped: {type(exc).__name__}: {exc}", red=True)
+            return result
+        if last:  # what a pipeline running --fix=apply --yes acts on: the state after the remedies
+            session.exitstatus = self.run.exit_code = last["verdict"]["exit_code"]
+            self.run.verdict = f"{last['verdict']['line']} (after --fix=apply)  [exit {int(session.exitstatus)}]"
         return result
 
     def _names(self, config: pytest.Config) -> dict[str, str]:
@@ -54,9 +58,13 @@ class Remediation:
         from .settings import SETTINGS
 
         settings = config.stash.get(SETTINGS, None)
-        return {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
+        names = {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
+        if getattr(settings, "api_url", None):
+            names["api_url"] = settings.api_url
+        return names
 
-    def _remediate(self, config: pytest.Config, tr: Any) -> None:
+    def _remediate(self, config: pytest.Config, tr: Any) -> dict | None:
+        """The plan, and with --fix=apply its application; the verdict of the failing checks after it, if any ran."""
         from pms_runbook import remedies
         from pms_runbook.remedies import audit, credentials
 
@@ -73,34 +81,38 @@ class Remediation:
             tr.write_sep("=", "REMEDIATION PLAN" + (" (dry run: nothing is changed)" if dry else ""), bold=True)
         if not items:
             write("no root cause: nothing to remedy")
-            return
-        profile = getattr(config.stash.get(SETTINGS, None), "profile", None) or "lab"
+            return None
+        settings = config.stash.get(SETTINGS, None)
+        profile = getattr(settings, "profile", None) or "lab"
         elevated = credentials.load(profile, lab_status=lambda: config.hook.pytest_pms_lab_status(config=config))
-        client = None
-        if any(i.remedy for i in items):
+        ctx = remedies.Context(elevated, names, settings)
+        docker_error = None
+        if any(i.remedy and i.remedy["action"] in remedies.DOCKER_ACTIONS for i in items):
             try:
-                client = elevated.docker()
+                ctx.docker()
             except Exception as exc:  # noqa: BLE001
-                write(f"preconditions not checked: {exc}", yellow=True)
+                docker_error = exc
+                write(f"Docker preconditions not checked: {exc}", yellow=True)
         for n, item in enumerate(items, 1):
-            self._print_item(write, n, item, client, names, remedies)
+            self._print_item(write, n, item, ctx, docker_error, remedies)
         audit.append(log, "plan", mode=self.mode, elevated=elevated.source,
                      items=[{"remedy": i.remedy_name, "root": i.root["nodeid"], "following": len(i.following),
                              "status": i.status, "what": (i.remedy or {}).get("what", ""), "human": i.human,
-                             "preconditions": i.preconditions} for i in items])
+                             "preconditions": i.preconditions, "values": i.values, "preview": i.preview}
+                            for i in items])
         actionable = [i for i in items if i.remedy]
         if dry or not actionable:
             write(f"{len(actionable)} remedy(ies) planned, none applied" + (": run again with --fix=apply"
                                                                            if dry and actionable else ""))
-            return
+            return None
         if not self._confirmed(config, len(actionable), write):
             audit.append(log, "declined", result="not confirmed")
-            return
+            return None
 
         def again(nodeids: list[str], bound: float) -> dict | None:
             return recheck(config, nodeids, bound, tr)
 
-        remedies.apply(items, elevated, names, cap=max_actions(config), recheck=again,
+        remedies.apply(items, ctx, cap=max_actions(config), recheck=again,
                        audit=lambda kind, **kw: audit.append(log, kind, **kw))
         if tr is not None:
             tr.write_sep("=", "REMEDIATION RESULT", bold=True)
@@ -109,9 +121,16 @@ class Remediation:
             write(f"{item.remedy_name}: {item.status}" + (f" ({item.detail})" if item.detail else ""),
                   green=ok, red=not ok)
         write(f"audit log: {log}")
+        if not any(i.status.startswith("applied") for i in actionable):
+            return None
+        # Every check that failed, once more after all the actions: the verdict and exit code of the run are
+        # the state the remedies left (a root cause that needed a human still fails it).
+        if tr is not None:
+            tr.write_sep("=", f"AFTER THE REMEDIES: the {len(run.roots)} check(s) that failed, once more")
+        return recheck(config, list(run.roots), 0, tr)
 
     @staticmethod
-    def _print_item(write, n: int, item, client, names, remedies) -> None:
+    def _print_item(write, n: int, item, ctx, docker_error, remedies) -> None:
         root = item.root
         head = f"{n}. {', '.join(root['ids']) or '-'} {root['nodeid']}" + \
             (f"  (+{len(item.following)} following from it)" if item.following else "")
@@ -125,8 +144,19 @@ class Remediation:
             return
         r = item.remedy
         write(f"   remedy {item.remedy_name}: {r['what']}")
-        if client is not None:
-            holds = remedies.check_preconditions(item, client, names)
+        if r["action"] in remedies.API_ACTIONS:
+            from pms_runbook.remedies.api_actions import SYNC_PATH, connections
+
+            base = getattr(ctx.settings, "api_url", None) or ""
+            for c in connections(item.values):
+                note = ("  (read via SQL: its agency is not one of the checks' user's; the elevated user must be a "
+                        "member of it, or the API refuses)" if c.get("via") == "SQL" else "")
+                write(f"   POST {base}{SYNC_PATH.format(cid=c['cid'])}  x-agency-id: {c['agency'] or '-'}{note}")
+        else:
+            for v in item.values:
+                write("   observed: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))
+        if docker_error is None or r["action"] not in remedies.DOCKER_ACTIONS:
+            holds = remedies.check_preconditions(item, ctx)
             for p in item.preconditions:
                 write(f"   precondition {p['precondition']}: {'holds' if p['holds'] else 'DOES NOT HOLD'} ({p['seen']})",
                       red=not p["holds"])
@@ -134,6 +164,8 @@ class Remediation:
                 write("   it would be refused", red=True)
         else:
             write(f"   preconditions: {', '.join(r.get('preconditions', [])) or 'none'} (checked before applying)")
+        if item.preview is not None:
+            write("   preview: " + ", ".join(f"{k} {v}" for k, v in item.preview.items()))
         write(f"   undo: {r.get('undo', '-')}; cannot undo: {r.get('cannot_undo', '-')}")
 
     @staticmethod

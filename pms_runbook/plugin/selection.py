@@ -93,6 +93,8 @@ class Recheck:
         if tr is not None:
             tr.write_sep("=", f"RECHECK: {len(failing)} failing check(s), for up to {self.bound:g} s")
         last = recheck(session.config, failing, self.bound, tr)
+        if tr is not None and (not last or last["verdict"]["exit_code"] != 0):
+            tr.write_line(f"RECHECK: the bound of {self.bound:g} s is reached and the checks still fail", red=True)
         if last:
             session.exitstatus = run.exit_code = last["verdict"]["exit_code"]
             run.verdict = f"{last['verdict']['line']} (after --recheck)  [exit {int(session.exitstatus)}]"
