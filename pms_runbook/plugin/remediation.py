@@ -55,9 +55,9 @@ class Remediation:
     def _names(self, config: pytest.Config) -> dict[str, str]:
         from pms_runbook.catalogue import RUNBOOK_NAMES, profile_names
 
-        from .settings import SETTINGS
+        from .settings import run_settings
 
-        settings = config.stash.get(SETTINGS, None)
+        settings = run_settings(config)
         names = {**RUNBOOK_NAMES, **(profile_names(settings) if settings is not None else {})}
         if getattr(settings, "api_url", None):
             names["api_url"] = settings.api_url
@@ -70,7 +70,7 @@ class Remediation:
 
         from .reports import reports_dir
         from .selection import recheck
-        from .settings import SETTINGS
+        from .settings import run_settings
 
         names, run = self._names(config), self.run
         items = remedies.plan(run.results, run.roots, names)
@@ -82,7 +82,7 @@ class Remediation:
         if not items:
             write("no root cause: nothing to remedy")
             return None
-        settings = config.stash.get(SETTINGS, None)
+        settings = run_settings(config)
         profile = getattr(settings, "profile", None) or "lab"
         elevated = credentials.load(profile, lab_status=lambda: config.hook.pytest_pms_lab_status(config=config))
         ctx = remedies.Context(elevated, names, settings)
