@@ -179,14 +179,15 @@ def admin_seen_in_docker(failure: CouldNotCheck, containers, name: str) -> Admin
     return AdminCommit(None, None, missing and f"{missing}; {failure.what}: {failure.because}", failure)
 
 
-NO_SERVER = re.compile(r"no available server|no upstreams available|404 page not found", re.IGNORECASE)
+NO_SERVER = re.compile(r"no available server|no upstreams available|404 page not found|"
+                       r"HTTP 502: 502 Bad Gateway|lookup \S+ on \S+: no such host", re.IGNORECASE)
 
 
 def admin_seen_over_http(failure: CouldNotCheck, pms: PmsApi) -> AdminCommit:
     """No version answer and no Docker: the admin host refusing connections, or the proxy in front of it having
     no server for it (Traefik's 503 "no available server" or 404 "404 page not found" for a host without a router,
-    Caddy's "no upstreams available"), while the API answers, is the admin missing; anything else is the failure
-    itself."""
+    Caddy's "no upstreams available" or its 502 for a container name that no longer resolves), while the API
+    answers, is the admin missing or not Up; anything else is the failure itself."""
     if "Connection refused" in failure.because or NO_SERVER.search(failure.because):
         try:
             api = pms.target.get("/health")

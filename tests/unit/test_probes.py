@@ -133,6 +133,7 @@ def test_probes_go_out_in_the_specs_order_so_a_need_on_an_earlier_probe_does_not
     "it answered 503 (service unavailable): no available server",  # Traefik: the container unhealthy or gone
     "it answered 503 (service unavailable): 503 Service Unavailable: no upstreams available",  # Caddy
     "it answered 404: 404 page not found",  # Traefik: no router left for the host
+    "it answered HTTP 502: 502 Bad Gateway: dial tcp: lookup pms-admin on 127.0.0.11:53: no such host",  # Caddy
 ])
 def test_an_admin_gone_from_behind_its_proxy_is_seen_missing_while_the_api_answers(because):
     from types import SimpleNamespace
