@@ -86,6 +86,31 @@ def bench_daily(repeat: int = 5) -> None:
          checks_add_seconds=round(p - b, 2), ratio_to_startup=round(p / b, 2), runs=repeat)
 
 
+def bench_edge(repeat: int = 3) -> None:
+    """The lab through coolify-proxy (the lab profile's default) against its direct ports, and the heal of a
+    healthy lab (every self-test's teardown)."""
+    import os
+
+    from lab import faults
+    from lab.state import LabState
+
+    pms_lab("up")
+    runs = {}
+    for via in ("1", "0"):
+        os.environ["PMS_LAB_VIA_EDGE"] = via
+        runs[via] = statistics.median(_pytest("-m", "daily") for _ in range(repeat))
+    os.environ.pop("PMS_LAB_VIA_EDGE")
+    emit("pytest -m daily through the edge / direct ports", edge_seconds=round(runs["1"], 2),
+         direct_seconds=round(runs["0"], 2), runs=repeat)
+    state, heals = LabState.load(), []
+    for _ in range(repeat):
+        t0 = time.monotonic()
+        faults.heal(state)
+        heals.append(time.monotonic() - t0)
+    emit("heal of a healthy lab (every fault's heal, then ready and the proxy serving)",
+         median_seconds=round(statistics.median(heals), 2), runs=repeat)
+
+
 def bench_baseline(repeat: int = 5) -> None:
     """`pytest -m daily` against bench/daily_baseline.sh (Steps 1-5 by hand: docker, curl, jq), whole processes,
     alternating the two commands so that both see the same machine."""
@@ -320,6 +345,7 @@ def bench_sql(rows: int = 5_000_000) -> None:
 
 
 BENCHES = {"lab": bench_lab, "lab-image": bench_lab_image, "daily": bench_daily, "baseline": bench_baseline,
+           "edge": bench_edge,
            "dead": bench_dead, "silent": bench_silent,
            "step4": bench_step4, "sql": bench_sql}
 
