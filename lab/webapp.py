@@ -182,19 +182,25 @@ def node_service_args(state: LabState, role: str) -> dict:
     }
 
 
-def site_status(state: LabState, path: str) -> int:
-    """The public site's answer for `path` under each host it is reached by: its public host (through
-    coolify-proxy, the suite's way) and the direct port. The site renders per host (/sites/<host>/...), so each
-    has its own ISR cache entry: the worst answer of the two (0 for none)."""
+def http_status(url: str, host: str | None = None) -> int:
+    """The status of a GET (with another Host header if given); 0 for no answer."""
     import httpx
 
+    try:
+        return httpx.get(url, timeout=5, headers={"Host": host} if host else None).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def site_statuses(state: LabState, path: str) -> list[int]:
+    """The public site's answer for `path` under each host it is reached by: its public host (through
+    coolify-proxy, the suite's way) and the direct port. The site renders per host (/sites/<host>/...), so each
+    has its own ISR cache entry."""
     from lab.topology import PUBLIC_HOST
 
-    codes = []
-    for host in (PUBLIC_HOST, None):
-        try:
-            codes.append(httpx.get(f"{state.public_url}{path}", timeout=5,
-                                   headers={"Host": host} if host else None).status_code)
-        except httpx.HTTPError:
-            codes.append(0)
-    return next((c for c in codes if c != 200), 200)
+    return [http_status(f"{state.public_url}{path}", host) for host in (PUBLIC_HOST, None)]
+
+
+def site_status(state: LabState, path: str) -> int:
+    """The worst of `site_statuses`: 200 only when both hosts answer 200."""
+    return next((c for c in site_statuses(state, path) if c != 200), 200)

@@ -80,31 +80,35 @@ def service(state):
     )
 
 
+def _probes(state) -> list[tuple[str, str, str]]:
+    """(host, its direct base URL, the path its HEALTHCHECK asks; the site's robots.txt) for each edge host."""
+    from lab.topology import EDGE_ROUTES, NAMES, PUBLIC_WEBSITE
+
+    direct = {NAMES["backend"]: state.api_url, NAMES["admin"]: state.admin_url, PUBLIC_WEBSITE: state.public_url}
+    return [(host, direct[container], path or "/robots.txt") for host, (container, _, path) in EDGE_ROUTES.items()]
+
+
+def _through(client, state, host: str, path: str):
+    """GET `path` of `host` through coolify-proxy, as the suite reaches it: SNI and Host of the name."""
+    return client.get(f"https://127.0.0.1:{state.ports.edge_https}{path}", headers={"Host": host},
+                      extensions={"sni_hostname": host})
+
+
 def serving(state) -> bool:
-    """Each host answers through coolify-proxy as the suite reaches it (TLS by the lab CA, SNI and Host of its
-    name): the proxy's active health checks (every 2 s) have taken a recreated upstream back into rotation."""
+    """Each host answers through coolify-proxy as the suite reaches it (TLS by the lab CA): the proxy's active
+    health checks (every 2 s) have taken a recreated upstream back into rotation."""
     import ssl
 
     import httpx
 
-    from lab.topology import EDGE_ROUTES
-
-    paths = {"api": "/health", "admin": "/api/ops/version", "fewo": "/robots.txt"}
     ca = home(state) / "ca.pem"
     if not ca.exists():
         return True  # no edge in this lab: nothing to wait for
-    verify = ssl.create_default_context(cafile=str(ca))
-    with httpx.Client(verify=verify, timeout=2) as client:
-        for host in EDGE_ROUTES:
-            path = paths.get(host.split(".")[0], "/")
-            try:
-                r = client.get(f"https://127.0.0.1:{state.ports.edge_https}{path}", headers={"Host": host},
-                               extensions={"sni_hostname": host})
-            except httpx.HTTPError:
-                return False
-            if r.status_code != 200:
-                return False
-    return True
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), timeout=2) as client:
+        try:
+            return all(_through(client, state, host, path).status_code == 200 for host, _, path in _probes(state))
+        except httpx.HTTPError:
+            return False
 
 
 def out_of_rotation(state) -> list[str]:
@@ -112,19 +116,13 @@ def out_of_rotation(state) -> list[str]:
     health check has not yet taken a redeployed upstream back): a deploy that has not settled at the edge."""
     import httpx
 
-    from lab.topology import EDGE_ROUTES
-
-    direct = {"api": (state.api_url, "/health"), "admin": (state.admin_url, "/api/ops/version"),
-              "fewo": (state.public_url, "/robots.txt")}
     waiting = []
     with httpx.Client(verify=False, timeout=2) as client:  # only whether the proxy has a server, not its certificate
-        for host in EDGE_ROUTES:
-            base, path = direct[host.split(".")[0]]
+        for host, base, path in _probes(state):
             try:
                 if client.get(f"{base}{path}").status_code != 200:
                     continue  # the container itself does not serve: nothing for the proxy to take back
-                r = client.get(f"https://127.0.0.1:{state.ports.edge_https}{path}", headers={"Host": host},
-                               extensions={"sni_hostname": host})
+                r = _through(client, state, host, path)
             except httpx.HTTPError:
                 continue
             if r.status_code in (502, 503) and b"upstream" in r.content:

@@ -7,20 +7,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 
-import httpx
-
 from lab import stack, webapp
 from lab.faults.base import Fault, container
 from lab.state import LabState
-from lab.topology import PUBLIC_HOST
-from lab.webapp import site_status
-
-
-def _status(url: str, host: str | None = None) -> int:
-    try:
-        return httpx.get(url, timeout=5, headers={"Host": host} if host else None).status_code
-    except httpx.HTTPError:
-        return 0
+from lab.webapp import http_status as _status
+from lab.webapp import site_status, site_statuses
 
 
 def redeploy(state: LabState, role: str, key: str, *, env: dict[str, str] | None = None) -> None:
@@ -102,7 +93,7 @@ class UnterkuenfteCached404(Fault):
         backend = container("backend")
         backend.stop(timeout=5)
         try:
-            stack.wait_until(lambda: all(_status(f"{state.public_url}/unterkuenfte", h) == 404 for h in (PUBLIC_HOST, None)), 30,
+            stack.wait_until(lambda: site_statuses(state, "/unterkuenfte") == [404, 404], 30,
                              what="/unterkuenfte rendered as 404 during the outage")
         finally:
             backend.start()
