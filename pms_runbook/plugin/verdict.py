@@ -188,6 +188,7 @@ class Verdict:
             report.pms_redflag_ids.append(shown)
         crash = None
         if exc is not None and report.failed:
+            report.pms_is_check = is_check(item)
             if isinstance(exc, CouldNotCheck):
                 crash = report.pms_could_not_check = secrets.scrub(str(exc))
             elif config_errors.is_config_error(exc):
@@ -200,7 +201,8 @@ class Verdict:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config):
-        if report.failed and getattr(report, "pms_could_not_check", None):
+        # A self-test that could not check is a failing self-test: pytest's ERRORS section shows its traceback.
+        if report.failed and getattr(report, "pms_could_not_check", None) and getattr(report, "pms_is_check", True):
             return CNC_CATEGORY, "E", ("COULD NOT CHECK", {"yellow": True, "bold": True})
         if report.failed and getattr(report, "pms_config_error", None):
             return config_errors.CONFIG_CATEGORY, "E", ("CONFIGURATION ERROR", {"red": True, "bold": True})

@@ -149,6 +149,17 @@ def test_self_tests_outside_checks_keep_pytests_codes(pytester):
     assert not (pytester.path / "reports").exists()  # no default reports for self-tests
 
 
+def test_a_self_test_that_could_not_check_shows_its_traceback(pytester):
+    """A self-test that hits a CouldNotCheck is a failing self-test: pytest names it and shows where it came from
+    (CI once printed only `1 could not check`, with no test name and no traceback)."""
+    pytester.makeini(ini())
+    pytester.makepyfile(test_unit=HEADER + "def test_timed_out():\n    raise CouldNotCheck('PMS API', 'no answer')\n")
+    result = pytester.runpytest("test_unit.py")
+    assert result.ret == 10, out(result)
+    text = result.stdout.str()
+    assert "FAILED test_unit.py::test_timed_out - " in text and "raise CouldNotCheck('PMS API'" in text, text
+
+
 # ---------------------------------------------------------------- could not check
 
 def test_could_not_check_is_reported_apart_from_red_flags(pytester):
