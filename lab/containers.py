@@ -129,8 +129,10 @@ def edge_env(state: LabState) -> dict[str, str]:
     port = state.ports.edge_https
     origins = [f"https://{admin}", f"https://{site}", f"https://{admin}:{port}", f"https://{site}:{port}",
                "http://localhost:3000"]
-    # The edge hosts, and the names the lab's own clients use (the direct ports, the site's server-side proxy).
-    hosts = [*topology.EDGE_ROUTES, "localhost", "127.0.0.1", NAMES["backend"]]
+    # The edge hosts, every agency's public host (agency_domains), and the names the lab's own clients use (the
+    # direct ports, the site's server-side proxy).
+    hosts = list(dict.fromkeys([*topology.EDGE_ROUTES, *topology.public_hosts(), "localhost", "127.0.0.1",
+                                NAMES["backend"]]))
     return {"ALLOWED_ORIGINS": ",".join(origins), "ALLOWED_HOSTS": ",".join(hosts), "TRUST_PROXY_HEADERS": "true",
             "CORS_ALLOW_CREDENTIALS": "true", "PUBLIC_RATE_LIMIT_ENABLED": "true"}
 

@@ -29,7 +29,7 @@ from uuid import UUID
 
 import psycopg
 
-from lab import guest_seed
+from lab import guest_seed, topology
 from lab.records import add_connection, lab_uuid
 from lab.services.common import FULL_SYNC_OPERATIONS
 
@@ -160,7 +160,7 @@ def seed(
     *,
     admin_user_id: UUID | str,
     connections: int = 8,
-    extra_agencies: int = 1,
+    extra_agencies: int = topology.EXTRA_AGENCIES,
     now: datetime | None = None,
     rng_seed: int = 20260101,
 ) -> SeedResult:

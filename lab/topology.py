@@ -84,3 +84,10 @@ READONLY_ROLE = "pms_runbook_ro"
 PUBLIC_HOST = "fewo.pms.lab.test"
 PUBLIC_HOSTS = {"ops": PUBLIC_HOST, "member": "partner.fewo.pms.lab.test", "other": "other{n}.fewo.pms.lab.test"}
 LOOPBACK_PUBLIC_HOSTS = ("localhost", "127.0.0.1")
+EXTRA_AGENCIES = 1  # the seed's agencies beyond ops and member: other1
+
+
+def public_hosts(extra_agencies: int = EXTRA_AGENCIES) -> list[str]:
+    """Every seeded agency's public host: each must be in ALLOWED_HOSTS, as a customer domain in production."""
+    return [PUBLIC_HOSTS["ops"], PUBLIC_HOSTS["member"],
+            *(PUBLIC_HOSTS["other"].format(n=n) for n in range(1, extra_agencies + 1))]

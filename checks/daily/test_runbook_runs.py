@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.daily, pytest.mark.runbook("daily-ops-checklist-510-mi
 def test_the_nightly_completed_within_its_schedule(run_history):
     last = run_history.last_completed("nightly")
     if last is None:
-        pytest.skip(f"no completed nightly run in the history ({run_history.path}) nor on a Pushgateway: "
+        pytest.skip(f"no completed nightly run in the history ({run_history.where}) nor on a Pushgateway: "
                     "the dead-man's switch has nothing to read (keep the history between runs)")
     ended, where = last
     age = dt.datetime.now(dt.UTC) - ended
@@ -33,7 +33,7 @@ def test_the_nightly_completed_within_its_schedule(run_history):
 def test_the_post_deploy_gate_ran_after_the_deploy(run_history, request, names):
     last = run_history.last_completed("postdeploy")
     if last is None:
-        pytest.skip(f"no completed post-deploy gate in the history ({run_history.path}): nothing to compare the "
+        pytest.skip(f"no completed post-deploy gate in the history ({run_history.where}): nothing to compare the "
                     "deploy with")
     gate, where = last
     backend = request.getfixturevalue("containers").named(names["backend"])

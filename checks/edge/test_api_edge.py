@@ -4,12 +4,13 @@ view of the containers (contract §9 #23, #30, #31, #33, §10.2; quickref Q10; r
     curl -si -X OPTIONS "$API/api/v1/properties?limit=50" -H "Origin: https://$ADMIN" \
          -H "Access-Control-Request-Method: GET" -H "Access-Control-Request-Headers: authorization,x-session-id"
     curl -si "$API/api/v1/public/ping" -H "X-Forwarded-Host: unknown.example"    # 403 host_not_allowed
+    psql -c "SELECT domain FROM agency_domains"    # each one asked the same way: none refused
     curl -sI "$API/api/v1/public/ping" | grep -i x-ratelimit
 """
 import pytest
 
-from pms_runbook.redflag import red_flag
-from pms_runbook.resources import cors
+from pms_runbook.redflag import CouldNotCheck, red_flag
+from pms_runbook.resources import cors, public_site
 
 pytestmark = [pytest.mark.daily, pytest.mark.postdeploy, pytest.mark.nightly, pytest.mark.edge,
               pytest.mark.runbook("cors-errors-admin-console-blocked")]
@@ -61,6 +62,29 @@ def test_public_host_is_allowed(edge_answer, edge_urls, profile_names, evidence)
     evidence.attach_http(answer)
     assert cors.host_refusal(answer) is None, red_flag("E5", observed=answer.render(400), names=profile_names,
                                                        host=host)
+
+
+@pytest.mark.redflag("E5")
+def test_every_agency_domain_is_allowed(edge_answer, db, profile_names, evidence):
+    """Every domain of agency_domains must also be in ALLOWED_HOSTS ("Adding a Customer Domain"): asked only for the
+    ops agency's host, the allowlist looks right while another tenant's website gets 403."""
+    domains = public_site.agency_domains(db)
+    if not domains:
+        raise CouldNotCheck("the agencies' domains", "agency_domains shows no row to the read-only role (none "
+                            "stored, or row-level security hides them from it)")
+    survey = cors.survey_hosts(lambda d: edge_answer("api", "GET", cors.PUBLIC_PING, {"X-Forwarded-Host": d}), domains)
+    for answer in survey.refused.values():
+        evidence.attach_http(answer)
+    refused = list(survey.refused)
+    assert not refused, red_flag(
+        "E5", case="domains", names=profile_names, count=len(refused), hosts=", ".join(refused),
+        allowed_hosts=survey.allowlist_with_refused(),
+        observed="\n".join(f"{d} (agency {domains[d]}): {survey.refused[d].endpoint} with X-Forwarded-Host: {d} -> "
+                            f"HTTP 403 {survey.refusal(d)}" for d in refused))
+    if survey.unasked:
+        raise CouldNotCheck(f"{len(survey.unasked)} of {len(domains)} agency domains",
+                            f"the public ping's rate limit answered 429 first ({', '.join(survey.unasked[:5])}"
+                            f"{', ...' if len(survey.unasked) > 5 else ''})", hint="run again after a minute")
 
 
 @pytest.mark.redflag("E5")

@@ -1,8 +1,9 @@
 """Faults of the edge (issue 12): the proxy's certificates, the backend's CORS and host allowlist as Coolify sets
-them, and a backend the proxy takes out of rotation. (Redis lost, the limiter's memory fallback: `redis-down`.)
+them, a customer domain left out of the allowlist, and a backend the proxy takes out of rotation. (Redis lost,
+the limiter's memory fallback: `redis-down`.)
 
 Each breaks the real thing: the certificate files the proxy serves (then the proxy restarts, as a redeploy of
-coolify-proxy does), the backend's environment (a redeploy), the backend's process.
+coolify-proxy does), the backend's environment (a redeploy), a row of agency_domains, the backend's process.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import ssl
 from lab import containers, edge, stack
 from lab.edge import certs
 from lab.faults.base import Fault, Redeploy, container
+from lab.records import lab_uuid
 from lab.services.backend.edge import DEFAULT_HEADERS
 from lab.topology import EDGE_ROUTES, NAMES
 
@@ -107,6 +109,25 @@ class HostBlocked(Redeploy):
         return {"ALLOWED_HOSTS": _csv_without(containers.edge_env(state)["ALLOWED_HOSTS"], SITE_HOST)}
 
 
+class CustomerDomainNotAllowed(Fault):
+    """Half of the runbook's "Adding a Customer Domain": the agency_domains row, without ALLOWED_HOSTS."""
+
+    name = "edge-customer-domain-not-allowed"
+    summary = ("a customer domain of the member agency is added to agency_domains but not to ALLOWED_HOSTS: that "
+               "tenant's website gets 403 host_not_allowed, the ops agency's site is fine")
+    domain = "booking.partner-customer.lab.test"
+    row = lab_uuid("domain", "member", "customer")
+
+    def inject(self, state):
+        with stack.db_connect(state) as conn:
+            conn.execute("INSERT INTO agency_domains (id, agency_id, domain, is_primary) VALUES (%s, %s, %s, false) "
+                         "ON CONFLICT DO NOTHING", (self.row, lab_uuid("agency", "member"), self.domain))
+
+    def heal(self, state):
+        with stack.db_connect(state) as conn:
+            conn.execute("DELETE FROM agency_domains WHERE id = %s OR lower(domain) = %s", (self.row, self.domain))
+
+
 class BackendUnhealthy(Fault):
     name = "edge-backend-unhealthy"
     summary = ("pms-backend's process hangs (stopped): its HEALTHCHECK times out, Docker marks it unhealthy and "
@@ -137,4 +158,5 @@ class BackendUnhealthy(Fault):
         self._signal("CONT")
 
 
-FAULTS = [EdgeDefaultCert, EdgeCertExpiring, CorsHeadersOverride, CorsOriginRemoved, HostBlocked, BackendUnhealthy]
+FAULTS = [EdgeDefaultCert, EdgeCertExpiring, CorsHeadersOverride, CorsOriginRemoved, HostBlocked,
+          CustomerDomainNotAllowed, BackendUnhealthy]

@@ -6,6 +6,7 @@ what a preflight must allow, and what an answer shows (data; the checks judge it
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pms_runbook.transports.http import Answer
@@ -97,6 +98,42 @@ def host_refusal(answer: Answer) -> dict | None:
     except (ValueError, AttributeError):
         return None
     return detail if isinstance(detail, dict) and detail.get("error") == "host_not_allowed" else None
+
+
+@dataclass(frozen=True)
+class HostSurvey:
+    """The allowlist's answer for each of many hosts: the refused ones, the list it says it has, and those not
+    asked because the public ping's rate limit answered 429 first."""
+    refused: dict[str, Answer]
+    allowed_hosts: tuple[str, ...] | None
+    unasked: tuple[str, ...]
+
+    def refusal(self, host: str) -> str:
+        """The 403 body's message for a refused host."""
+        detail = host_refusal(self.refused[host]) or {}
+        return str(detail.get("message") or "host_not_allowed")
+
+    def allowlist_with_refused(self) -> str:
+        """The ALLOWED_HOSTS value that lets every refused host in, from the list a 403 body names."""
+        return ",".join(dict.fromkeys([*(self.allowed_hosts or ()), *self.refused]))
+
+
+def survey_hosts(ask: Callable[[str], Answer], hosts: Iterable[str]) -> HostSurvey:
+    """Ask the allowlist for each host (`ask(host)` sends it as X-Forwarded-Host), until a 429."""
+    hosts = list(hosts)
+    refused: dict[str, Answer] = {}
+    allowed: tuple[str, ...] | None = None
+    for i, host in enumerate(hosts):
+        answer = ask(host)
+        if answer.status == 429:
+            return HostSurvey(refused, allowed, tuple(hosts[i:]))
+        refusal = host_refusal(answer)
+        if refusal is not None:
+            refused[host] = answer
+            listed = refusal.get("allowed_hosts")
+            if isinstance(listed, list) and allowed is None:
+                allowed = tuple(str(h) for h in listed)
+    return HostSurvey(refused, allowed, ())
 
 
 def rate_limit_headers(answer: Answer) -> dict[str, str | None]:

@@ -22,6 +22,9 @@ HOSTS_SQL = """
 SELECT DISTINCT ON (agency_id) agency_id::text, domain FROM public.agency_domains
 ORDER BY agency_id, is_primary DESC, created_at, domain
 """
+# Every domain of every agency: each must also be in ALLOWED_HOSTS (05-direct-booking-hardening, "Adding a
+# Customer Domain"), not only the one the runbook's own site uses.
+DOMAINS_SQL = "SELECT agency_id::text, lower(domain) FROM public.agency_domains ORDER BY agency_id, domain"
 HOST_AGENCY_SQL = "SELECT agency_id::text FROM public.agency_domains WHERE lower(domain) = lower(%s) LIMIT 1"
 # C10 L350-353
 POLICIES_SQL = """
@@ -63,6 +66,11 @@ class StoredProperty:
 def agency_hosts(conn) -> dict[str, str]:
     """agency id -> its public host."""
     return dict(query(conn, HOSTS_SQL))
+
+
+def agency_domains(conn) -> dict[str, str]:
+    """domain -> its agency id, every row of agency_domains."""
+    return {domain: agency for agency, domain in query(conn, DOMAINS_SQL)}
 
 
 def agency_of_host(conn, host: str) -> str | None:

@@ -47,7 +47,8 @@ EDGE_TLS = [f"test_host_presents_its_own_certificate[{h}]" for h in ("api", "adm
     "test_admin_host_sends_hsts"] + [f"test_http_redirects_to_https[{h}]" for h in ("api", "admin", "site")]
 EDGE_API = ["test_preflight_from_each_allowed_origin_is_allowed", "test_preflight_from_an_unknown_origin_is_not_allowed",
             "test_preflight_with_an_undocumented_header_gets_400", "test_public_host_is_allowed",
-            "test_unknown_host_gets_the_documented_403", "test_public_endpoint_sends_rate_limit_headers_from_redis"]
+            "test_every_agency_domain_is_allowed", "test_unknown_host_gets_the_documented_403",
+            "test_public_endpoint_sends_rate_limit_headers_from_redis"]
 EDGE_PROXY = ["test_proxy_has_a_server_for_each_running_container[api]",
               "test_proxy_has_a_server_for_each_running_container[admin]"]
 EDGE = EDGE_TLS + EDGE_API + EDGE_PROXY
@@ -260,10 +261,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "edge-cors-headers-override": {"test_preflight_from_each_allowed_origin_is_allowed": R},
     "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed": R},
     "edge-host-blocked": {
-        "test_public_host_is_allowed": R,
+        "test_public_host_is_allowed": R, "test_every_agency_domain_is_allowed": R,  # the site's host is a domain
         # the site proxies with its own host (x-public-host): the backend refuses it as it refuses the probe
         **_all(R, PUBLIC_PROXY),  # /unterkuenfte stays the 200 ISR rendered before: Q4 is clear
     },
+    # another tenant's domain, refused while the ops agency's site is fine
+    "edge-customer-domain-not-allowed": {"test_every_agency_domain_is_allowed": R},
     "edge-backend-unhealthy": {
         "test_proxy_has_a_server_for_each_running_container[api]": R,
         **_all(C, EDGE_API + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC + PUBLIC_SITE),
@@ -337,6 +340,7 @@ ROOTS: dict[str, set[str]] = {
     "edge-cors-headers-override": {"test_preflight_from_each_allowed_origin_is_allowed"},
     "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed"},
     "edge-host-blocked": {"test_public_host_is_allowed"},
+    "edge-customer-domain-not-allowed": {"test_every_agency_domain_is_allowed"},
     "edge-backend-unhealthy": {"test_proxy_has_a_server_for_each_running_container[api]"},
 }
 # A check whose answer depends on the instant it asks, with the outcomes it may honestly give: a crash-looping

@@ -240,3 +240,48 @@ def test_the_browser_reaches_a_pinned_admin_host_by_the_suites_pins():
     assert _edge_args(settings) == [
         "--host-resolver-rules=MAP admin.x.test:443 127.0.0.1:18443, MAP api.x.test:443 127.0.0.1:18443"]
     assert _edge_args(SimpleNamespace(**{**vars(settings), "admin_url": "https://admin.example.org"})) == []
+
+
+def _allowlist_answer(host: str, allowed: tuple[str, ...], status: int | None = None):
+    import json
+
+    from pms_runbook.transports.http import Answer
+
+    if status is None and host in allowed:
+        return Answer("GET", "https://api.edge.test/api/v1/public/ping", 200, {}, b'{"status":"ok"}', 1.0)
+    body = {"detail": {"error": "host_not_allowed", "message": f"Host '{host}' not allowed. Configure ALLOWED_HOSTS "
+                       "environment variable.", "host": host, "allowed_hosts": list(allowed)}}
+    return Answer("GET", "https://api.edge.test/api/v1/public/ping", status or 403, {},
+                  json.dumps(body).encode() if status is None else b"{}", 1.0)
+
+
+def test_every_agency_domain_is_asked_and_the_fix_names_the_whole_list():
+    """E5 for every tenant: the refused domains, and ALLOWED_HOSTS as it must be (the list the 403 body names, with
+    the refused ones added), so the fix is the value to paste."""
+    allowed = ("api.edge.test", "fewo.edge.test")
+    domains = ["fewo.edge.test", "booking.customer.test", "partner.edge.test"]
+    survey = cors.survey_hosts(lambda d: _allowlist_answer(d, allowed), domains)
+    assert list(survey.refused) == ["booking.customer.test", "partner.edge.test"] and not survey.unasked
+    assert survey.allowlist_with_refused() == "api.edge.test,fewo.edge.test,booking.customer.test,partner.edge.test"
+
+    from pms_runbook import catalogue
+
+    m = catalogue.message("E5", case="domains", names={"backend": "pms-backend"}, observed="-", count=2,
+                          hosts=", ".join(survey.refused), allowed_hosts=survey.allowlist_with_refused())
+    assert m.words.startswith("2 agency domain(s) of agency_domains are refused") and "partner.edge.test" in m.words
+    assert ("ALLOWED_HOSTS=api.edge.test,fewo.edge.test,booking.customer.test,partner.edge.test" in m.fix
+            and "redeploy pms-backend" in m.fix), m.fix
+
+    everyone = cors.survey_hosts(lambda d: _allowlist_answer(d, tuple(domains)), domains)
+    assert not everyone.refused and not everyone.unasked
+
+
+def test_a_rate_limited_survey_names_the_domains_it_did_not_ask():
+    asked: list[str] = []
+
+    def ask(domain):
+        asked.append(domain)
+        return _allowlist_answer(domain, ("a.test",), status=429 if len(asked) == 2 else None)
+
+    survey = cors.survey_hosts(ask, ["a.test", "b.test", "c.test"])
+    assert asked == ["a.test", "b.test"] and survey.unasked == ("b.test", "c.test") and not survey.refused
