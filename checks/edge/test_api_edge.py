@@ -56,8 +56,9 @@ def test_preflight_with_an_undocumented_header_gets_400(edge_answer, edge_origin
 
 
 @pytest.mark.redflag("E5")
-def test_public_host_is_allowed(edge_answer, edge_urls, profile_names, evidence):
+def test_public_host_is_allowed(edge_answer, edge_urls, forwarded_host, profile_names, evidence):
     host = cors.host_of(edge_urls.get("site") or edge_urls["api"])
+    forwarded_host.require(f"the host allowlist for {host}")  # a proxy may replace X-Forwarded-Host
     answer = edge_answer("api", "GET", cors.PUBLIC_PING, {"X-Forwarded-Host": host})
     evidence.attach_http(answer)
     assert cors.host_refusal(answer) is None, red_flag("E5", observed=answer.render(400), names=profile_names,
@@ -65,13 +66,14 @@ def test_public_host_is_allowed(edge_answer, edge_urls, profile_names, evidence)
 
 
 @pytest.mark.redflag("E5")
-def test_every_agency_domain_is_allowed(edge_answer, db, profile_names, evidence):
+def test_every_agency_domain_is_allowed(edge_answer, db, forwarded_host, profile_names, evidence):
     """Every domain of agency_domains must also be in ALLOWED_HOSTS ("Adding a Customer Domain"): asked only for the
     ops agency's host, the allowlist looks right while another tenant's website gets 403."""
     domains = public_site.agency_domains(db)
     if not domains:
         raise CouldNotCheck("the agencies' domains", "agency_domains shows no row to the read-only role (none "
                             "stored, or row-level security hides them from it)")
+    forwarded_host.require(f"the host allowlist for the {len(domains)} agency domains")
     survey = cors.survey_hosts(lambda d: edge_answer("api", "GET", cors.PUBLIC_PING, {"X-Forwarded-Host": d}), domains)
     for answer in survey.refused.values():
         evidence.attach_http(answer)
@@ -88,9 +90,10 @@ def test_every_agency_domain_is_allowed(edge_answer, db, profile_names, evidence
 
 
 @pytest.mark.redflag("E5")
-def test_unknown_host_gets_the_documented_403(edge_answer, profile_names, evidence):
+def test_unknown_host_gets_the_documented_403(edge_answer, forwarded_host, profile_names, evidence):
     answer = edge_answer("api", "GET", cors.PUBLIC_PING, {"X-Forwarded-Host": cors.UNKNOWN_HOST})
     evidence.attach_http(answer)
+    forwarded_host.require(f"the host allowlist for {cors.UNKNOWN_HOST}")
     assert answer.status not in (200, 204), red_flag("E5", case="open", observed=answer.render(300),
                                                      names=profile_names, host=cors.UNKNOWN_HOST, status=answer.status)
     assert cors.host_refusal(answer) is not None, red_flag("E5", case="body", observed=answer.render(400),

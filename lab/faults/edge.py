@@ -109,6 +109,16 @@ class HostBlocked(Redeploy):
         return {"ALLOWED_HOSTS": _csv_without(containers.edge_env(state)["ALLOWED_HOSTS"], SITE_HOST)}
 
 
+class ProxyHeadersUntrusted(Redeploy):
+    name = "edge-proxy-headers-untrusted"
+    summary = ("pms-backend redeployed with TRUST_PROXY_HEADERS=false: its allowlist judges the API's own Host, "
+               "whatever X-Forwarded-Host says (as behind a proxy that replaces it)")
+    role = "backend"
+
+    def env(self, state):
+        return {"TRUST_PROXY_HEADERS": "false"}
+
+
 class CustomerDomainNotAllowed(Fault):
     """Half of the runbook's "Adding a Customer Domain": the agency_domains row, without ALLOWED_HOSTS."""
 
@@ -159,4 +169,4 @@ class BackendUnhealthy(Fault):
 
 
 FAULTS = [EdgeDefaultCert, EdgeCertExpiring, CorsHeadersOverride, CorsOriginRemoved, HostBlocked,
-          CustomerDomainNotAllowed, BackendUnhealthy]
+          CustomerDomainNotAllowed, ProxyHeadersUntrusted, BackendUnhealthy]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from pms_runbook.redflag import CouldNotCheck
 from pms_runbook.transports.http import Answer
 
 PREFLIGHT_PATH = "/api/v1/properties?limit=50"  # the contract's browser-realistic probe
@@ -98,6 +99,60 @@ def host_refusal(answer: Answer) -> dict | None:
     except (ValueError, AttributeError):
         return None
     return detail if isinstance(detail, dict) and detail.get("error") == "host_not_allowed" else None
+
+
+@dataclass(frozen=True)
+class ForwardedHost:
+    """Whether the backend judges the X-Forwarded-Host the checks send (the documented smoke's "403 or skip (proxy
+    may strip)"): True, False, or None when its answers do not tell. `seen` is what it judged, when it says."""
+    reaches: bool | None
+    seen: str | None
+    observed: str
+
+    def unasked(self) -> str:
+        """Why the allowlist cannot be asked through this proxy (reaches is False)."""
+        return (f"the API does not judge the X-Forwarded-Host this run sends ({self.observed}): the proxy replaces it "
+                f"(Traefik keeps a client's X-Forwarded-Host only from forwardedHeaders.trustedIPs) or "
+                f"TRUST_PROXY_HEADERS is not true on the backend")
+
+    def require(self, what: str) -> None:
+        """Could not check `what` when the header does not reach: the allowlist judges the API's own host."""
+        if self.reaches is False:
+            raise CouldNotCheck(what, self.unasked(), hint="run the edge checks from an address the proxy trusts, or "
+                                "look at TRUST_PROXY_HEADERS on the backend (without it, the public site's tenants "
+                                "resolve by the API's own host)")
+
+
+def _agency(answer: Answer) -> str | None:
+    if answer.status != 200:
+        return None
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    return str(body.get("agency_id")) if isinstance(body, dict) and body.get("agency_id") else None
+
+
+def forwarded_host(unknown: Answer, by_header: Callable[[], Answer], by_override: Callable[[], Answer],
+                   public_host: str) -> ForwardedHost:
+    """From the unknown host's answer: its 403 names the host judged. When it is let through, the tenant the
+    public site settings resolve for `public_host` by X-Forwarded-Host is compared with the one `?public_host=`
+    (honoured whatever the proxy does) resolves: the same agency, the header reached the backend."""
+    refusal = host_refusal(unknown)
+    if refusal is not None:
+        seen = str(refusal.get("host") or "").lower() or None
+        return ForwardedHost(seen in (None, UNKNOWN_HOST), seen,
+                             f"{UNKNOWN_HOST} sent, the 403 names {seen or 'no host'}")
+    if unknown.status not in (200, 204):
+        return ForwardedHost(None, None, f"{UNKNOWN_HOST} sent: HTTP {unknown.status}")
+    header, override = by_header(), by_override()
+    want, got = _agency(override), _agency(header)
+    if want is None:
+        return ForwardedHost(None, None, f"{UNKNOWN_HOST} sent: HTTP {unknown.status}; ?public_host={public_host} "
+                                         f"resolves no agency (HTTP {override.status})")
+    what = (f"{UNKNOWN_HOST} sent: HTTP {unknown.status}; site settings with X-Forwarded-Host: {public_host} -> "
+            f"{'agency ' + got if got else f'HTTP {header.status}'}, with ?public_host={public_host} -> agency {want}")
+    return ForwardedHost(got == want, None, what)
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,9 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     # another tenant's domain, refused while the ops agency's site is fine
     "edge-customer-domain-not-allowed": {"test_every_agency_domain_is_allowed": R},
+    # the allowlist judges the API's own host: nothing the checks send as X-Forwarded-Host is asked of it
+    "edge-proxy-headers-untrusted": _all(C, ["test_public_host_is_allowed", "test_every_agency_domain_is_allowed",
+                                             "test_unknown_host_gets_the_documented_403"]),
     "edge-backend-unhealthy": {
         "test_proxy_has_a_server_for_each_running_container[api]": R,
         **_all(C, EDGE_API + QUICKREF_TOKEN + QUICKREF_OPENAPI + QUICKREF_PUBLIC + PUBLIC_SITE),
@@ -341,6 +344,7 @@ ROOTS: dict[str, set[str]] = {
     "edge-origin-removed": {"test_preflight_from_each_allowed_origin_is_allowed"},
     "edge-host-blocked": {"test_public_host_is_allowed"},
     "edge-customer-domain-not-allowed": {"test_every_agency_domain_is_allowed"},
+    "edge-proxy-headers-untrusted": {"test_unknown_host_gets_the_documented_403"},
     "edge-backend-unhealthy": {"test_proxy_has_a_server_for_each_running_container[api]"},
 }
 # A check whose answer depends on the instant it asks, with the outcomes it may honestly give: a crash-looping

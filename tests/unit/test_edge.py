@@ -285,3 +285,43 @@ def test_a_rate_limited_survey_names_the_domains_it_did_not_ask():
 
     survey = cors.survey_hosts(ask, ["a.test", "b.test", "c.test"])
     assert asked == ["a.test", "b.test"] and survey.unasked == ("b.test", "c.test") and not survey.refused
+
+
+def _answer(status: int, body: object = None):
+    import json
+
+    from pms_runbook.transports.http import Answer
+
+    return Answer("GET", "https://api.edge.test/x", status, {}, json.dumps(body).encode() if body is not None else b"",
+                  1.0)
+
+
+def test_the_allowlist_is_asked_only_when_the_backend_judges_the_header_sent():
+    """The documented smoke's "403 or skip (proxy may strip)": a proxy replacing X-Forwarded-Host (or
+    TRUST_PROXY_HEADERS=false) leaves the allowlist judging the API's own host, so its answers say nothing of the
+    hosts asked. The 403 names the host judged; a let-through unknown host is told apart by the tenant the site
+    settings resolve by the header and by ?public_host=."""
+    from pms_runbook.redflag import CouldNotCheck
+
+    def refused(host):
+        return _answer(403, {"detail": {"error": "host_not_allowed", "host": host, "allowed_hosts": ["api.edge.test"]}})
+
+    ops, other = {"agency_id": "a-ops"}, {"agency_id": "a-other"}
+    never = lambda: pytest.fail("the 403 tells: no settings asked")  # noqa: E731
+    assert cors.forwarded_host(refused("unknown.example"), never, never, "fewo.test").reaches is True
+    rewritten = cors.forwarded_host(refused("api.edge.test"), never, never, "fewo.test")
+    assert rewritten.reaches is False and rewritten.seen == "api.edge.test"
+    with pytest.raises(CouldNotCheck, match=r"does not judge the X-Forwarded-Host .* the 403 names api\.edge\.test"):
+        rewritten.require("the host allowlist for fewo.test")
+
+    through = _answer(200, {"status": "ok"})
+    open_list = cors.forwarded_host(through, lambda: _answer(200, ops), lambda: _answer(200, ops), "fewo.test")
+    assert open_list.reaches is True  # the header reached: the allowlist itself lets every host through (E5 red)
+    open_list.require("anything")
+    stripped = cors.forwarded_host(through, lambda: _answer(404, {"detail": "no agency"}), lambda: _answer(200, ops),
+                                   "fewo.test")
+    assert stripped.reaches is False and "HTTP 404, with ?public_host=fewo.test -> agency a-ops" in stripped.observed
+    assert cors.forwarded_host(through, lambda: _answer(200, other), lambda: _answer(200, ops),
+                               "fewo.test").reaches is False
+    assert cors.forwarded_host(through, lambda: _answer(200, ops), lambda: _answer(404), "fewo.test").reaches is None
+    assert cors.forwarded_host(_answer(500), never, never, "fewo.test").reaches is None
