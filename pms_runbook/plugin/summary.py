@@ -15,6 +15,12 @@ from .verdict import blind_spots, not_checked_by_reason
 OBSERVED_LINES = 12  # of a root cause's observed text in the terminal; all of it is in the reports
 
 
+def _because(text: str) -> str:
+    """The reason of a could-not-check's first line ("could not check X because Y": Y), else ''."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first.split(" because ", 1)[1] if first.startswith("could not check ") and " because " in first else ""
+
+
 class TerminalSummary:
     """On the controller only (workers have no terminal of their own)."""
 
@@ -55,14 +61,17 @@ class TerminalSummary:
     def _following(self, root: str) -> list[dict]:
         return [r for r in self.run.results if self.run.roots.get(r["nodeid"]) == root]
 
-    def _consequences(self, tr: Any, root: str) -> None:
+    def _consequences(self, tr: Any, root: str, root_text: str = "") -> None:
         following = self._following(root)
         if not following:
             return
         tr.write_line(f"         follows from it ({len(following)}):")
+        because = _because(root_text)
         for r in following:
             lines = r["text"].strip().splitlines() or [r["outcome"]]
             first = lines[0] + (f" {lines[1].strip()}" if lines[0].endswith(":") and len(lines) > 1 else "")
+            if because and _because(first) == because:  # the reason once, at the root
+                first = first[: -len(because)].removesuffix(" because ") + ": the same reason"
             tr.write_line(f"           {', '.join(r['ids']) or '-':8} {r['nodeid']}")
             tr.write_line(f"             {first}", red=first.startswith("RED FLAG"), yellow=first.startswith("could"))
 
@@ -106,7 +115,7 @@ class TerminalSummary:
             tr.write_line(f"{', '.join(entry['ids']) or '-':8} {entry['nodeid']}", bold=True)
             for line in entry["text"].splitlines():
                 tr.write_line(f"         {line}", yellow=True)
-            self._consequences(tr, entry["nodeid"])
+            self._consequences(tr, entry["nodeid"], entry["text"])
 
     def _not_checked(self, tr: Any) -> None:
         if not self.run.not_checked:

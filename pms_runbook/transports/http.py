@@ -306,6 +306,12 @@ class Target:
             if not retried and "without sending a response" in str(exc):
                 raise _IdleClosed from None
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
+        except (httpx.ReadError, httpx.WriteError) as exc:
+            # A kept-alive connection the server closed can also answer the next request with a reset (the
+            # request raced the server's close): as "without sending a response", once more on a fresh one.
+            if not retried:
+                raise _IdleClosed from None
+            raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         except httpx.HTTPError as exc:
             raise CouldNotCheck(f"{method} {url}", f"{type(exc).__name__}: {_reason(exc)}") from None
         finally:

@@ -141,3 +141,21 @@ def test_consequences_are_listed_beneath_their_root_cause_once(pytester):
     follows = next(c for c in doc["checks"] if c["redflag"] == "D2.3")
     assert follows["follows_from"].endswith("test_pms_backend_is_on_the_supabase_network")
     assert doc["verdict"]["counts"]["root_causes"] == 1 and doc["verdict"]["counts"]["following"] == 1
+
+
+def test_a_consequence_with_the_roots_reason_says_so_once(pytester):
+    """Three checks stopped by one reason: the reason is printed at the root, its consequences say "the same"."""
+    reason = "the API does not judge the X-Forwarded-Host this run sends (unknown.example sent: HTTP 200)"
+    project(pytester, check("E5") + textwrap.dedent(f"""\
+        def test_unknown_host_gets_the_documented_403():
+            raise CouldNotCheck("the host allowlist for unknown.example", {reason!r})
+        """) + check("E5") + textwrap.dedent(f"""\
+        def test_public_host_is_allowed():
+            raise CouldNotCheck("the host allowlist for fewo.test", {reason!r})
+        """))
+    result, _ = _verdict(pytester)
+    text = result.stdout.str()
+    assert text.count("does not judge the X-Forwarded-Host") == 1, text
+    result.stdout.fnmatch_lines(["*COULD NOT CHECK*", "*test_unknown_host_gets_the_documented_403",
+                                 "*follows from it (1):", "*test_public_host_is_allowed",
+                                 "*could not check the host allowlist for fewo.test: the same reason"])

@@ -60,3 +60,34 @@ def test_a_server_that_never_answers_is_still_could_not_check(target_and_server)
     with pytest.raises(CouldNotCheck, match="Server disconnected without sending a response"):
         target.get("/health")
     assert server.connections == 2  # sent once more on a fresh connection, not more
+
+
+class ResetAfterOneAnswer(OneAnswerPerConnection):
+    """Answers the first request of a connection, resets it on the next (the race of a request with the server's
+    close of a kept-alive connection, seen on a loaded CI machine as ECONNRESET)."""
+
+    def _serve(self):
+        import struct
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno")
+            conn.recv(65536)  # the next request on the kept-alive connection
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # RST
+
+
+def test_a_reset_of_a_kept_alive_connection_is_asked_again_once():
+    server = ResetAfterOneAnswer()
+    target = Target(server.url, Timeouts(connect=2, read=2, total=4))
+    try:
+        assert [target.get("/health").status for _ in range(3)] == [500, 500, 500]
+        assert server.connections == 3  # each reset asked again once, on a fresh connection
+    finally:
+        target.close()
+        server.close()
