@@ -1,6 +1,7 @@
 """GET /health (liveness) and GET /health/ready (readiness): data types and parsers."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -122,6 +123,20 @@ class Readiness:
         if self.celery_workers is not None:
             return list(self.celery_workers)
         return None
+
+    @property
+    def worker_count(self) -> int | None:
+        """How many Celery workers: the names counted, else the number celery's error gives when `details` is null
+        ("Expected exactly 1 worker, found 2", contract §3: the count is in the error), 0 for "No active Celery
+        workers"; None when the answer does not say."""
+        if self.workers is not None:
+            return len(self.workers)
+        celery = self.components.get("celery")
+        error = (celery.error or "") if celery is not None else ""
+        found = re.search(r"\bfound (\d+)", error)
+        if found:
+            return int(found.group(1))
+        return 0 if re.search(r"no active celery workers", error, re.IGNORECASE) else None
 
     def component(self, name: str) -> Component | None:
         return self.components.get(_COMPONENT_ALIASES.get(name, name))

@@ -486,3 +486,16 @@ def test_bad_answer_pickles():
     e = BadAnswer("/health", "reason", "excerpt")
     e2 = pickle.loads(pickle.dumps(e))
     assert (e2.endpoint, e2.reason, e2.excerpt) == ("/health", "reason", "excerpt")
+
+
+def test_worker_count_without_names_is_the_errors():
+    """details null (undocumented, possible): two workers are counted from the error, not read as none."""
+    assert parse_readiness(raw("ready_two_workers.json")).worker_count == 2
+    bare = json.loads(raw("ready_two_workers.json"))
+    bare["components"]["celery"]["details"] = None
+    r = parse_readiness(json.dumps(bare).encode())
+    assert r.workers is None and r.worker_count == 2
+    bare["components"]["celery"]["error"] = "No active Celery workers"
+    assert parse_readiness(json.dumps(bare).encode()).worker_count == 0
+    bare["components"]["celery"]["error"] = "inspect timeout"
+    assert parse_readiness(json.dumps(bare).encode()).worker_count is None
