@@ -29,10 +29,13 @@ class OneAnswerPerConnection:
                 return
             self.connections += 1
             with conn:
-                conn.recv(65536)
-                if self.answer:
-                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\n"
-                                 b"content-length: 21\r\n\r\nInternal Server Error")
+                self._handle(conn)
+
+    def _handle(self, conn):
+        conn.recv(65536)
+        if self.answer:
+            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\n"
+                         b"content-length: 21\r\n\r\nInternal Server Error")
 
     def close(self):
         self.sock.close()
@@ -66,20 +69,12 @@ class ResetAfterOneAnswer(OneAnswerPerConnection):
     """Answers the first request of a connection, resets it on the next (the race of a request with the server's
     close of a kept-alive connection, seen on a loaded CI machine as ECONNRESET)."""
 
-    def _serve(self):
+    def _handle(self, conn):
         import struct
 
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno")
-            conn.recv(65536)  # the next request on the kept-alive connection
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()  # RST
+        super()._handle(conn)
+        conn.recv(65536)  # the next request on the kept-alive connection
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close() sends a RST
 
 
 def test_a_reset_of_a_kept_alive_connection_is_asked_again_once():
